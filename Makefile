@@ -1,0 +1,122 @@
+# amishare build. GNU make.
+#
+#   make               build build/amishare
+#   make check         unit + integration tests (closing line: N passed, N failed)
+#   make test          install dependencies, then the whole suite as CI runs it
+#   make demo          install dependencies, then the end-to-end demo on the emulator
+#   make asan          the whole suite with ASan+UBSan (SANITIZE=address,undefined)
+#   make lint          clang-format check, cppcheck, banned functions
+#   make DEVELOPER=1   warnings are errors, debug hooks (AMS_FAKE_TIME) on
+#   make V=1           show full commands
+
+BUILD      ?= build
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PYTHON     ?= python3
+PKGS        = libcurl libcrypto libxml-2.0 libgit2 libcjson
+DEP_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEP_LIBS   ?= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CFLAGS     ?= -O2 -g
+VERSION    := 0.1.0
+
+AMS_CFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Isrc -MMD -MP \
+	-DAMS_VERSION='"$(VERSION)"' \
+	-Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition \
+	-Wdeclaration-after-statement -Wpointer-arith -Wwrite-strings -Wvla \
+	-Wformat=2 -Wformat-security -Wcast-qual -Wundef -fno-common
+AMS_LDFLAGS =
+
+ifdef DEVELOPER
+AMS_CFLAGS += -Werror -DAMS_DEBUG
+endif
+ifdef SANITIZE
+AMS_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE) \
+	-fno-omit-frame-pointer
+AMS_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+ifdef RELEASE
+AMS_CFLAGS += -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+endif
+
+ifndef V
+QUIET_CC = @echo '   ' CC $@;
+QUIET_AR = @echo '   ' AR $@;
+QUIET_LINK = @echo '   ' LINK $@;
+endif
+
+LIB_SRCS  := $(sort $(wildcard src/*.c))
+CMD_SRCS  := $(sort $(wildcard cmd/*.c))
+UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+LIB       := $(BUILD)/libamishare.a
+BIN       := $(BUILD)/amishare
+
+INTEGRATION_TESTS = $(sort $(wildcard tests/integration/t[0-9]*.sh)) \
+	$(sort $(wildcard tests/fakeaws/conformance/t_*.py))
+
+all: $(BIN)
+lib: $(LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(AMS_CFLAGS) $(DEP_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(QUIET_AR)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CMD_OBJS) $(LIB)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $(CMD_OBJS) $(LIB) $(DEP_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
+
+unit-bins: $(UNIT_BINS)
+
+# One runner for every kind of test so that one closing line counts them all.
+check: $(BIN) unit-bins
+	@AMS_BIN=$(CURDIR)/$(BIN) tests/run $(UNIT_BINS) $(INTEGRATION_TESTS)
+
+unit: unit-bins
+	@tests/run $(UNIT_BINS)
+
+integration: $(BIN)
+	@AMS_BIN=$(CURDIR)/$(BIN) tests/run $(INTEGRATION_TESTS)
+
+asan:
+	$(MAKE) BUILD=build/asan SANITIZE=address,undefined DEVELOPER=1 CFLAGS='-O1 -g' check
+
+# What CI runs: dependencies, lint, then the whole suite with warnings as
+# errors. The sanitizer pass runs in the same invocation.
+test: deps
+	$(MAKE) DEVELOPER=1 lint
+	$(MAKE) DEVELOPER=1 check
+	$(MAKE) asan
+
+demo: deps
+	$(MAKE) DEVELOPER=1 $(BIN)
+	tests/demo/run
+
+deps:
+	@tests/deps.sh
+
+lint:
+	@tests/lint.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/amishare
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all lib unit-bins check unit integration asan test demo deps lint \
+	install clean
+.SECONDARY:
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

@@ -1,0 +1,195 @@
+/*
+ * Unit tests for buffers, string views, errors, clocks and log redaction.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "clock.h"
+#include "err.h"
+#include "harness.h"
+#include "log.h"
+
+static void test_buf_init_is_empty_string(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+
+	CHECK(sb.buf != NULL);
+	CHECK_STR_EQ("", sb.buf);
+	ams_buf_release(&sb);
+	CHECK_STR_EQ("", sb.buf);
+}
+
+static void test_buf_appends_and_grows(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+	int i;
+
+	for (i = 0; i < 1000; i++)
+		ams_buf_addch(&sb, 'a' + i % 26);
+	CHECK_INT_EQ(1000, sb.len);
+	CHECK(sb.buf[1000] == '\0');
+	ams_buf_reset(&sb);
+	ams_buf_addf(&sb, "%s-%d-%05.1f", "x", 42, 3.25);
+	CHECK_STR_EQ("x-42-003.2", sb.buf);
+	ams_buf_add(&sb, "\0z", 2);
+	CHECK_INT_EQ(12, sb.len);
+	ams_buf_release(&sb);
+}
+
+static void test_buf_addf_long(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+	char big[5000];
+
+	memset(big, 'q', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ams_buf_addstr(&sb, "<");
+	ams_buf_addf(&sb, "%s>", big);
+	CHECK_INT_EQ(5001, sb.len);
+	CHECK(sb.buf[0] == '<' && sb.buf[5000] == '>');
+	ams_buf_release(&sb);
+}
+
+static void test_buf_detach(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+	size_t len;
+	char *p;
+
+	p = ams_buf_detach(&sb, &len);
+	CHECK_STR_EQ("", p);
+	CHECK_INT_EQ(0, len);
+	free(p);
+	ams_buf_addstr(&sb, "hello");
+	p = ams_buf_detach(&sb, &len);
+	CHECK_STR_EQ("hello", p);
+	CHECK_INT_EQ(5, len);
+	CHECK_STR_EQ("", sb.buf);
+	free(p);
+}
+
+static void test_buf_hex_and_json(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+	const unsigned char bytes[] = { 0x00, 0x7f, 0xff, 0x10 };
+
+	ams_buf_addhex(&sb, bytes, sizeof(bytes));
+	CHECK_STR_EQ("007fff10", sb.buf);
+	ams_buf_reset(&sb);
+	ams_buf_add_json_str(&sb, "a\"b\\c\nd\x01 \xc3\xa9");
+	CHECK_STR_EQ("\"a\\\"b\\\\c\\nd\\u0001 \xc3\xa9\"", sb.buf);
+	ams_buf_release(&sb);
+}
+
+static void test_str_split_and_trim(void)
+{
+	struct ams_str rest = ams_str_from("a,, b ,c");
+	struct ams_str f;
+	const char *want[] = { "a", "", "b", "c" };
+	int n = 0;
+
+	while (rest.ptr) {
+		f = ams_str_trim(ams_str_split(&rest, ','));
+		if (n < 4)
+			CHECK(ams_str_eq(f, want[n]));
+		n++;
+	}
+	CHECK_INT_EQ(4, n);
+	CHECK(ams_str_starts_with(ams_str_from("ami-123"), "ami-"));
+	CHECK(!ams_str_starts_with(ams_str_from("am"), "ami-"));
+}
+
+static void test_str_to_u64(void)
+{
+	unsigned long long v = 0;
+
+	CHECK(
+	    ams_str_to_u64(ams_str_from("123456789012"), 999999999999ULL, &v));
+	CHECK(v == 123456789012ULL);
+	CHECK(!ams_str_to_u64(ams_str_from("1000"), 999, &v));
+	CHECK(!ams_str_to_u64(ams_str_from("-1"), 999, &v));
+	CHECK(!ams_str_to_u64(ams_str_from(" 1"), 999, &v));
+	CHECK(!ams_str_to_u64(ams_str_from(""), 999, &v));
+	CHECK(!ams_str_to_u64(ams_str_from("99999999999999999999999"), ~0ULL,
+			      &v));
+}
+
+static void test_err_first_wins(void)
+{
+	struct ams_err err = AMS_ERR_INIT;
+
+	CHECK_INT_EQ(AMS_EPARSE,
+		     ams_fail(&err, AMS_EPARSE, "bad '%s'\nline", "x"));
+	ams_fail(&err, AMS_EIO, "second");
+	CHECK_INT_EQ(AMS_EPARSE, err.code);
+	CHECK_STR_EQ("bad 'x' line", err.msg);
+	ams_err_prefix(&err, "manifest '%s'", "m.json");
+	CHECK_STR_EQ("manifest 'm.json': bad 'x' line", err.msg);
+	ams_err_clear(&err);
+	ams_fail_aws(&err, 503, "RequestLimitExceeded", "req-1", "slow down");
+	CHECK_INT_EQ(AMS_EAWS, err.code);
+	CHECK_INT_EQ(503, err.http_status);
+	CHECK_STR_EQ("RequestLimitExceeded", err.aws_code);
+	CHECK_STR_EQ("req-1", err.request_id);
+	CHECK_STR_EQ("aws", ams_code_name(err.code));
+}
+
+static void test_clock_formats(void)
+{
+	char amz[17], iso[21];
+	time_t t = 0;
+
+	CHECK(ams_clock_parse_iso8601("20150830T123600Z", &t));
+	CHECK_INT_EQ(1440938160, t);
+	ams_clock_amz_date(amz, t);
+	CHECK_STR_EQ("20150830T123600Z", amz);
+	ams_clock_iso8601(iso, t);
+	CHECK_STR_EQ("2015-08-30T12:36:00Z", iso);
+	CHECK(ams_clock_parse_iso8601("2015-08-30T12:36:00.123Z", &t));
+	CHECK_INT_EQ(1440938160, t);
+	CHECK(ams_clock_parse_iso8601("2000-02-29T00:00:00+00:00", &t));
+	CHECK_INT_EQ(951782400, t);
+	CHECK(!ams_clock_parse_iso8601("2015-08-30 12:36", &t));
+	CHECK(!ams_clock_parse_iso8601("2015-13-30T12:36:00Z", &t));
+	CHECK(!ams_clock_parse_iso8601("2015-08-30T12:36:00+02:00", &t));
+}
+
+static void test_log_redacts_secrets(void)
+{
+	struct ams_buf sb = AMS_BUF_INIT;
+	FILE *f = tmpfile();
+	char line[256] = "";
+
+	ams_log_add_secret("wJalrXUtnFEMI/K7MDENG");
+	ams_log_add_secret("abc"); /* too short: ignored */
+	ams_buf_addstr(&sb, "key=wJalrXUtnFEMI/K7MDENG abc");
+	ams_redact(&sb);
+	CHECK_STR_EQ("key=[redacted] abc", sb.buf);
+	ams_log_set_stream(f);
+	ams_log_error("x %s\ny", "wJalrXUtnFEMI/K7MDENG");
+	rewind(f);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_STR_EQ("amishare: error: x [redacted] y\n", line);
+	ams_log_set_stream(NULL);
+	fclose(f);
+	ams_log_forget_secrets();
+	ams_buf_release(&sb);
+}
+
+int main(void)
+{
+	TEST(test_buf_init_is_empty_string, "buf: initialised buffer is \"\"");
+	TEST(test_buf_appends_and_grows,
+	     "buf: appends grow and stay NUL-terminated");
+	TEST(test_buf_addf_long, "buf: addf longer than the allocation");
+	TEST(test_buf_detach, "buf: detach hands over the memory");
+	TEST(test_buf_hex_and_json, "buf: hex and JSON string escaping");
+	TEST(test_str_split_and_trim, "str: split and trim");
+	TEST(test_str_to_u64, "str: strict decimal parsing");
+	TEST(test_err_first_wins, "err: first error wins, one line");
+	TEST(test_clock_formats, "clock: formats and ISO 8601 parsing");
+	TEST(test_log_redacts_secrets, "log: secrets are redacted");
+	return test_done();
+}
