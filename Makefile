@@ -53,6 +53,10 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/t_*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CMD_OBJS  := $(CMD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_PY   := $(sort $(wildcard tests/unit/t_*.py))
+# Helper programs the tests drive (oracle drivers, fuzz replayers).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 LIB       := $(BUILD)/libamishare.a
 BIN       := $(BUILD)/amishare
 
@@ -76,17 +80,23 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
 
-unit-bins: $(UNIT_BINS)
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
+
+unit-bins: $(UNIT_BINS) $(TOOL_BINS)
 
 # One runner for every kind of test so that one closing line counts them all.
 check: $(BIN) unit-bins
-	@AMS_BIN=$(CURDIR)/$(BIN) tests/run $(UNIT_BINS) $(INTEGRATION_TESTS)
+	@AMS_BIN=$(CURDIR)/$(BIN) AMS_BUILD=$(CURDIR)/$(BUILD) \
+		tests/run $(UNIT_BINS) $(UNIT_PY) $(INTEGRATION_TESTS)
 
 unit: unit-bins
-	@tests/run $(UNIT_BINS)
+	@AMS_BUILD=$(CURDIR)/$(BUILD) tests/run $(UNIT_BINS) $(UNIT_PY)
 
 integration: $(BIN)
-	@AMS_BIN=$(CURDIR)/$(BIN) tests/run $(INTEGRATION_TESTS)
+	@AMS_BIN=$(CURDIR)/$(BIN) AMS_BUILD=$(CURDIR)/$(BUILD) \
+		tests/run $(INTEGRATION_TESTS)
 
 asan:
 	$(MAKE) BUILD=build/asan SANITIZE=address,undefined DEVELOPER=1 CFLAGS='-O1 -g' check
@@ -119,4 +129,6 @@ clean:
 	install clean
 .SECONDARY:
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) \
+	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
+	$(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%.d)
