@@ -19,6 +19,7 @@
 #ifndef AMS_TEST_HARNESS_H
 #define AMS_TEST_HARNESS_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,22 @@ static int harness_points, harness_failed_points, harness_point_failed;
 	} while (0)
 
 /* Checks an enum ams_code result; prints err's message on mismatch. */
-#define CHECK_RC(expect, actual, errp)                                    \
-	do {                                                              \
-		int e_ = (int)(expect), a_ = (int)(actual);               \
-		if (e_ != a_) {                                           \
-			harness_point_failed = 1;                         \
-			printf("#   %s:%d: %s returned %d, expected %d: " \
-			       "%s\n",                                    \
-			       __FILE__, __LINE__, #actual, a_, e_,       \
-			       (errp) ? (errp)->msg : "");                \
-		}                                                         \
+static inline const char *harness_err_msg(const void *errp, size_t off)
+{
+	return errp ? (const char *)errp + off : "";
+}
+
+#define CHECK_RC(expect, actual, errp)                                      \
+	do {                                                                \
+		int e_ = (int)(expect), a_ = (int)(actual);                 \
+		if (e_ != a_) {                                             \
+			harness_point_failed = 1;                           \
+			printf("#   %s:%d: %s returned %d, expected %d: "   \
+			       "%s\n",                                      \
+			       __FILE__, __LINE__, #actual, a_, e_,         \
+			       harness_err_msg(                             \
+				   (errp), offsetof(struct ams_err, msg))); \
+		}                                                           \
 	} while (0)
 
 static inline void harness_run(void (*fn)(void), const char *name)
