@@ -1,0 +1,726 @@
+/*
+ * AWS Signature Version 4, as botocore's SigV4Auth computes it.
+ *
+ * ams_sigv4_sign() runs six named steps over an options struct (curl's
+ * Curl_output_aws_sigv4 shape): check the inputs, choose the payload hash,
+ * collect and canonicalise the headers, build the canonical request, build
+ * the string to sign, and derive the key and signature. Every stage stays
+ * in the result so tests can compare each one against AWS's suite. The
+ * signer does no I/O and never reads the clock.
+ *
+ * All crypto goes through the two wrappers below (SHA-256 and HMAC-SHA256
+ * on OpenSSL). They only fail when OpenSSL cannot allocate, which, like
+ * xmalloc, stops the program. "AWS4"+secret and every derived key sit in
+ * exactly-sized buffers that are wiped before the signer returns.
+ *
+ * Also here: struct ams_creds, which owns a set of credentials.
+ */
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "sigv4.h"
+#include "uri.h"
+
+/* ------------------------------------------------------------------ */
+/* Credentials */
+
+static bool is_scope_safe(const char *s)
+{
+	/* Printable ASCII without space, '/' or ',' (Authorization syntax). */
+	for (; *s; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    *s == '/' || *s == ',')
+			return false;
+	return true;
+}
+
+enum ams_code ams_creds_set(struct ams_creds *c, const char *access_key_id,
+			    const char *secret_access_key,
+			    const char *session_token, time_t expiration,
+			    const char *account_id, struct ams_err *err)
+{
+	ams_creds_release(c);
+	if (!access_key_id || !*access_key_id)
+		return ams_fail(err, AMS_ECREDS, "access key id is empty");
+	if (!is_scope_safe(access_key_id))
+		return ams_fail(err, AMS_ECREDS,
+				"access key id contains an invalid character");
+	if (!secret_access_key || !*secret_access_key)
+		return ams_fail(err, AMS_ECREDS, "secret access key is empty");
+	ams_log_add_secret(secret_access_key);
+	if (session_token && *session_token)
+		ams_log_add_secret(session_token);
+	c->access_key_id = xstrdup(access_key_id);
+	c->secret_access_key = xstrdup(secret_access_key);
+	if (session_token && *session_token)
+		c->session_token = xstrdup(session_token);
+	c->expiration = expiration;
+	if (account_id)
+		c->account_id = xstrdup(account_id);
+	return AMS_OK;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void ams_creds_copy(struct ams_creds *dst, const struct ams_creds *src)
+{
+	if (dst == src)
+		return;
+	ams_creds_release(dst);
+	dst->access_key_id = dup_or_null(src->access_key_id);
+	dst->secret_access_key = dup_or_null(src->secret_access_key);
+	dst->session_token = dup_or_null(src->session_token);
+	dst->expiration = src->expiration;
+	dst->account_id = dup_or_null(src->account_id);
+}
+
+void ams_creds_release(struct ams_creds *c)
+{
+	struct ams_creds empty = AMS_CREDS_INIT;
+
+	if (!c)
+		return;
+	free(c->access_key_id);
+	ams_free_secret(c->secret_access_key);
+	ams_free_secret(c->session_token);
+	free(c->account_id);
+	*c = empty;
+}
+
+/* ------------------------------------------------------------------ */
+/* Crypto wrappers */
+
+static AMS_NORETURN void die_crypto(const char *what)
+{
+	fprintf(stderr, "amishare: fatal: OpenSSL %s failed\n", what);
+	abort();
+}
+
+void ams_sigv4_sha256_hex(char out[65], const void *data, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int md_len = 0;
+	size_t i;
+
+	if (!EVP_Digest(len ? data : "", len, md, &md_len, EVP_sha256(),
+			NULL) ||
+	    md_len != 32)
+		die_crypto("SHA-256");
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
+}
+
+void ams_sigv4_hmac_sha256(unsigned char out[32], const void *key,
+			   size_t key_len, const void *data, size_t len)
+{
+	unsigned int md_len = 0;
+
+	if (key_len > (size_t)INT_MAX)
+		die_crypto("HMAC key length");
+	if (!HMAC(EVP_sha256(), key, (int)key_len,
+		  (const unsigned char *)(len ? data : ""), len, out,
+		  &md_len) ||
+	    md_len != 32)
+		die_crypto("HMAC-SHA256");
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical URI */
+
+/*
+ * botocore's remove_dot_segments: drop empty and "." segments, let ".."
+ * remove the previous one, keep a leading '/' and, when any segment is
+ * left, a trailing one.
+ */
+static void normalize_path(struct ams_buf *out, const char *path, size_t len)
+{
+	struct ams_str *segs = NULL, rest, seg;
+	size_t nsegs = 0, i;
+
+	segs = xreallocarray(NULL, len / 2 + 1, sizeof(*segs));
+	rest = ams_str_make(path, len);
+	while (rest.ptr) {
+		seg = ams_str_split(&rest, '/');
+		if (!seg.len || ams_str_eq(seg, "."))
+			continue;
+		if (ams_str_eq(seg, "..")) {
+			if (nsegs)
+				nsegs--;
+			continue;
+		}
+		segs[nsegs++] = seg;
+	}
+	if (path[0] == '/')
+		ams_buf_addch(out, '/');
+	for (i = 0; i < nsegs; i++) {
+		if (i)
+			ams_buf_addch(out, '/');
+		ams_buf_add(out, segs[i].ptr, segs[i].len);
+	}
+	if (path[len - 1] == '/' && nsegs)
+		ams_buf_addch(out, '/');
+	free(segs);
+}
+
+void ams_sigv4_canonical_uri(struct ams_buf *out, const char *path,
+			     bool normalize)
+{
+	struct ams_buf norm = AMS_BUF_INIT;
+
+	if (!path || !*path) {
+		ams_buf_addch(out, '/');
+		return;
+	}
+	if (!normalize) {
+		ams_uri_encode_str(out, path, AMS_URI_KEEP_SLASH);
+		return;
+	}
+	normalize_path(&norm, path, strlen(path));
+	ams_uri_encode(out, norm.buf, norm.len, AMS_URI_KEEP_SLASH);
+	ams_buf_release(&norm);
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical query string */
+
+struct query_param {
+	const char *key, *value;
+	size_t key_len, value_len;
+};
+
+static int cmp_bytes(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int cmp_query_param(const void *pa, const void *pb)
+{
+	const struct query_param *a = pa, *b = pb;
+	int c = cmp_bytes(a->key, a->key_len, b->key, b->key_len);
+
+	if (c)
+		return c;
+	return cmp_bytes(a->value, a->value_len, b->value, b->value_len);
+}
+
+enum ams_code ams_sigv4_canonical_query(struct ams_buf *out, const char *query,
+					struct ams_err *err)
+{
+	struct ams_buf enc = AMS_BUF_INIT;
+	struct query_param *params = NULL;
+	struct ams_str rest, part, key;
+	size_t n = 0, alloc = 0, i, *offs = NULL;
+
+	if (!query || !*query)
+		return AMS_OK;
+	rest = ams_str_from(query);
+	/*
+	 * First pass: encode every key and value into one buffer, keeping
+	 * offsets (the buffer moves while it grows).
+	 */
+	while (rest.ptr) {
+		part = ams_str_split(&rest, '&');
+		if (!part.len)
+			continue;
+		if (n == AMS_SIGV4_MAX_QUERY_PARAMS) {
+			free(offs);
+			ams_buf_release(&enc);
+			return ams_fail(err, AMS_ELIMIT,
+					"query string has more than %d "
+					"parameters",
+					AMS_SIGV4_MAX_QUERY_PARAMS);
+		}
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			offs = xreallocarray(offs, alloc, 3 * sizeof(*offs));
+		}
+		key = ams_str_split(&part, '=');
+		offs[3 * n] = enc.len;
+		ams_uri_reencode(&enc, key.ptr, key.len);
+		offs[3 * n + 1] = enc.len;
+		if (part.ptr)
+			ams_uri_reencode(&enc, part.ptr, part.len);
+		offs[3 * n + 2] = enc.len;
+		n++;
+	}
+	params = xreallocarray(NULL, n ? n : 1, sizeof(*params));
+	for (i = 0; i < n; i++) {
+		params[i].key = enc.buf + offs[3 * i];
+		params[i].key_len = offs[3 * i + 1] - offs[3 * i];
+		params[i].value = enc.buf + offs[3 * i + 1];
+		params[i].value_len = offs[3 * i + 2] - offs[3 * i + 1];
+	}
+	qsort(params, n, sizeof(*params), cmp_query_param);
+	for (i = 0; i < n; i++) {
+		if (i)
+			ams_buf_addch(out, '&');
+		ams_buf_add(out, params[i].key, params[i].key_len);
+		ams_buf_addch(out, '=');
+		ams_buf_add(out, params[i].value, params[i].value_len);
+	}
+	free(params);
+	free(offs);
+	ams_buf_release(&enc);
+	return AMS_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Canonical headers */
+
+/* Never signed (botocore SIGNED_HEADERS_BLACKLIST). */
+static const char *const unsigned_headers[] = {
+	"connection",
+	"expect",
+	"keep-alive",
+	"proxy-authenticate",
+	"proxy-authorization",
+	"te",
+	"trailer",
+	"transfer-encoding",
+	"upgrade",
+	"user-agent",
+	"x-amzn-trace-id",
+};
+
+struct sign_header {
+	char *name; /* lowercase, owned */
+	const char *value;
+	size_t seq; /* input order, to keep duplicates in order */
+};
+
+struct header_set {
+	struct sign_header *h;
+	size_t n;
+};
+
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool is_blacklisted(const char *lname)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(unsigned_headers); i++)
+		if (!strcmp(lname, unsigned_headers[i]))
+			return true;
+	return false;
+}
+
+static void header_set_add(struct header_set *hs, const char *name,
+			   const char *value)
+{
+	struct sign_header *h;
+	size_t i;
+
+	hs->h = xreallocarray(hs->h, hs->n + 1, sizeof(*hs->h));
+	h = &hs->h[hs->n];
+	h->name = xstrdup(name);
+	for (i = 0; h->name[i]; i++)
+		if (h->name[i] >= 'A' && h->name[i] <= 'Z')
+			h->name[i] = (char)(h->name[i] - 'A' + 'a');
+	h->value = value;
+	h->seq = hs->n++;
+}
+
+static void header_set_release(struct header_set *hs)
+{
+	size_t i;
+
+	for (i = 0; i < hs->n; i++)
+		free(hs->h[i].name);
+	free(hs->h);
+	hs->h = NULL;
+	hs->n = 0;
+}
+
+static const char *header_set_get(const struct header_set *hs,
+				  const char *lname)
+{
+	size_t i;
+
+	for (i = 0; i < hs->n; i++)
+		if (!strcmp(hs->h[i].name, lname))
+			return hs->h[i].value;
+	return NULL;
+}
+
+static int cmp_sign_header(const void *pa, const void *pb)
+{
+	const struct sign_header *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	if (c)
+		return c;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* White space as Python's str.split() sees it in ASCII. */
+static bool is_trim_space(unsigned char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+}
+
+/* Appends value with white space trimmed and runs collapsed to one ' '. */
+static void add_trimall(struct ams_buf *out, const char *value)
+{
+	const unsigned char *p = (const unsigned char *)value;
+	bool pending = false, any = false;
+
+	for (; *p; p++) {
+		if (is_trim_space(*p)) {
+			pending = any;
+			continue;
+		}
+		if (pending)
+			ams_buf_addch(out, ' ');
+		ams_buf_addch(out, *p);
+		pending = false;
+		any = true;
+	}
+}
+
+/* Appends "name:v1,v2\n" per name, and "a;b;c" to signed. */
+static void canonical_headers(struct ams_buf *out, struct ams_buf *signed_hdrs,
+			      struct header_set *hs)
+{
+	size_t i;
+
+	qsort(hs->h, hs->n, sizeof(*hs->h), cmp_sign_header);
+	for (i = 0; i < hs->n; i++) {
+		bool same = i && !strcmp(hs->h[i].name, hs->h[i - 1].name);
+
+		if (same) {
+			ams_buf_addch(out, ',');
+		} else {
+			if (i)
+				ams_buf_addch(out, '\n');
+			ams_buf_addf(out, "%s:", hs->h[i].name);
+			if (signed_hdrs->len)
+				ams_buf_addch(signed_hdrs, ';');
+			ams_buf_addstr(signed_hdrs, hs->h[i].name);
+		}
+		add_trimall(out, hs->h[i].value);
+	}
+	ams_buf_addch(out, '\n');
+}
+
+/* ------------------------------------------------------------------ */
+/* The signer */
+
+static void result_init(struct ams_sigv4_result *r)
+{
+	struct ams_buf init = AMS_BUF_INIT;
+
+	memset(r, 0, sizeof(*r));
+	r->canonical_request = init;
+	r->string_to_sign = init;
+	r->signed_headers = init;
+	r->authorization = init;
+}
+
+void ams_sigv4_result_release(struct ams_sigv4_result *res)
+{
+	if (!res)
+		return;
+	ams_buf_release(&res->canonical_request);
+	ams_buf_release(&res->string_to_sign);
+	ams_buf_release(&res->signed_headers);
+	ams_buf_release(&res->authorization);
+	ams_free_secret(res->session_token);
+	result_init(res);
+}
+
+static bool is_hex64(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[64] == '\0';
+}
+
+/* Step 1: inputs that would make a signature meaningless. */
+static enum ams_code check_opts(const struct ams_sigv4_opts *o,
+				struct ams_err *err)
+{
+	const char *m;
+
+	if (!o->creds || !o->creds->access_key_id ||
+	    !*o->creds->access_key_id || !o->creds->secret_access_key ||
+	    !*o->creds->secret_access_key)
+		return ams_fail(err, AMS_ECREDS,
+				"sigv4: no access key id or secret key");
+	if (!is_scope_safe(o->creds->access_key_id))
+		return ams_fail(err, AMS_ECREDS,
+				"sigv4: access key id contains an invalid "
+				"character");
+	if (!o->region || !*o->region || !is_scope_safe(o->region))
+		return ams_fail(err, AMS_EUSAGE, "sigv4: invalid region '%s'",
+				o->region ? o->region : "(none)");
+	if (!o->service || !*o->service || !is_scope_safe(o->service))
+		return ams_fail(err, AMS_EUSAGE, "sigv4: invalid service '%s'",
+				o->service ? o->service : "(none)");
+	m = o->method ? o->method : "GET";
+	if (!*m)
+		return ams_fail(err, AMS_EUSAGE, "sigv4: empty method");
+	for (; *m; m++)
+		if (!is_tchar((unsigned char)*m))
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: invalid method");
+	if (o->nheaders > AMS_SIGV4_MAX_HEADERS)
+		return ams_fail(err, AMS_ELIMIT,
+				"sigv4: %zu headers, more than %d", o->nheaders,
+				AMS_SIGV4_MAX_HEADERS);
+	if (o->payload_hash && !is_hex64(o->payload_hash) &&
+	    strcmp(o->payload_hash, AMS_SIGV4_UNSIGNED_PAYLOAD))
+		return ams_fail(err, AMS_EUSAGE,
+				"sigv4: payload hash is neither 64 lowercase "
+				"hex digits nor " AMS_SIGV4_UNSIGNED_PAYLOAD);
+	/* X-Amz-Date has four year digits: 1970 to 9999. */
+	if (o->now < 0 || (long long)o->now >= 253402300800LL)
+		return ams_fail(err, AMS_EUSAGE,
+				"sigv4: signing time out of range");
+	return AMS_OK;
+}
+
+/* Step 2: the payload hash (unless a given X-Amz-Content-SHA256 wins). */
+static void payload_hash(struct ams_sigv4_result *out,
+			 const struct ams_sigv4_opts *o)
+{
+	if (o->payload_hash) {
+		snprintf(out->payload_hash, sizeof(out->payload_hash), "%s",
+			 o->payload_hash);
+		return;
+	}
+	ams_sigv4_sha256_hex(out->payload_hash, o->payload, o->payload_len);
+}
+
+/* Whether the caller's header lname is dropped (the signer owns it). */
+static bool signer_owned(const char *lname, const struct ams_sigv4_opts *o)
+{
+	if (!strcmp(lname, "authorization") || !strcmp(lname, "x-amz-date"))
+		return true;
+	if (!strcmp(lname, "x-amz-security-token"))
+		return o->creds->session_token && *o->creds->session_token;
+	if (!strcmp(lname, "x-amz-content-sha256"))
+		return (o->flags & AMS_SIGV4_CONTENT_SHA256) != 0;
+	return is_blacklisted(lname);
+}
+
+/* Step 3a: the caller's headers that get signed. */
+static enum ams_code add_given_headers(struct header_set *hs,
+				       const struct ams_sigv4_opts *o,
+				       struct ams_err *err)
+{
+	const char *lname, *p;
+	size_t i;
+
+	for (i = 0; i < o->nheaders; i++) {
+		p = o->headers[i].name;
+		if (!p || !*p)
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: header %zu has no name", i);
+		for (; *p; p++)
+			if (!is_tchar((unsigned char)*p))
+				return ams_fail(err, AMS_EUSAGE,
+						"sigv4: header %zu has an "
+						"invalid name",
+						i);
+		if (!o->headers[i].value)
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: header '%s' has no value",
+					o->headers[i].name);
+		header_set_add(hs, o->headers[i].name, o->headers[i].value);
+		lname = hs->h[hs->n - 1].name;
+		if (!strcmp(lname, "date"))
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: a Date header is not supported "
+					"(the signer sets X-Amz-Date)");
+		if (signer_owned(lname, o)) {
+			free(hs->h[hs->n - 1].name);
+			hs->n--;
+		}
+	}
+	return AMS_OK;
+}
+
+/* Step 3b: host, the signer's own headers, and the payload hash. */
+static enum ams_code add_signer_headers(struct header_set *hs,
+					struct ams_sigv4_result *out,
+					const struct ams_sigv4_opts *o,
+					struct ams_err *err)
+{
+	const char *given_hash;
+
+	if (!header_set_get(hs, "host")) {
+		if (!o->host || !*o->host)
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: no Host header and no host");
+		header_set_add(hs, "host", o->host);
+	}
+	header_set_add(hs, "x-amz-date", out->amz_date);
+	if (o->creds->session_token && *o->creds->session_token) {
+		out->session_token = xstrdup(o->creds->session_token);
+		if (!(o->flags & AMS_SIGV4_OMIT_SESSION_TOKEN))
+			header_set_add(hs, "x-amz-security-token",
+				       out->session_token);
+	}
+	if (o->flags & AMS_SIGV4_CONTENT_SHA256) {
+		header_set_add(hs, "x-amz-content-sha256", out->payload_hash);
+		return AMS_OK;
+	}
+	/* botocore: a given X-Amz-Content-SHA256 is the payload hash. */
+	given_hash = header_set_get(hs, "x-amz-content-sha256");
+	if (given_hash) {
+		if (strlen(given_hash) >= sizeof(out->payload_hash))
+			return ams_fail(err, AMS_EUSAGE,
+					"sigv4: X-Amz-Content-SHA256 value "
+					"longer than 64 characters");
+		snprintf(out->payload_hash, sizeof(out->payload_hash), "%s",
+			 given_hash);
+	}
+	return AMS_OK;
+}
+
+/* Step 4: the canonical request. */
+static enum ams_code canonical_request(struct ams_sigv4_result *out,
+				       const struct ams_sigv4_opts *o,
+				       struct header_set *hs,
+				       struct ams_err *err)
+{
+	struct ams_buf *cr = &out->canonical_request;
+	const char *m = o->method ? o->method : "GET";
+	enum ams_code rc;
+
+	for (; *m; m++)
+		ams_buf_addch(cr, *m >= 'a' && *m <= 'z' ? *m - 'a' + 'A' : *m);
+	ams_buf_addch(cr, '\n');
+	ams_sigv4_canonical_uri(cr, o->path,
+				!(o->flags & AMS_SIGV4_NO_NORMALIZE_PATH));
+	ams_buf_addch(cr, '\n');
+	rc = ams_sigv4_canonical_query(cr, o->query, err);
+	if (rc)
+		return rc;
+	ams_buf_addch(cr, '\n');
+	canonical_headers(cr, &out->signed_headers, hs);
+	ams_buf_addf(cr, "\n%s\n%s", out->signed_headers.buf,
+		     out->payload_hash);
+	return AMS_OK;
+}
+
+/* Step 5: the string to sign. */
+static void string_to_sign(struct ams_sigv4_result *out,
+			   const struct ams_sigv4_opts *o)
+{
+	char hash[65];
+
+	ams_sigv4_sha256_hex(hash, out->canonical_request.buf,
+			     out->canonical_request.len);
+	ams_buf_addf(&out->string_to_sign,
+		     "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s",
+		     out->amz_date, out->amz_date, o->region, o->service, hash);
+}
+
+/* Step 6: derive the signing key, sign, and wipe every key. */
+static void signature(struct ams_sigv4_result *out,
+		      const struct ams_sigv4_opts *o)
+{
+	const char *secret = o->creds->secret_access_key;
+	size_t secret_len = strlen(secret), i;
+	unsigned char k1[32], k2[32], sig[32];
+	char *k0 = xmalloc(4 + secret_len);
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(k0, "AWS4", 4);
+	memcpy(k0 + 4, secret, secret_len);
+	ams_sigv4_hmac_sha256(k1, k0, 4 + secret_len, out->amz_date, 8);
+	ams_wipe(k0, 4 + secret_len);
+	free(k0);
+	ams_sigv4_hmac_sha256(k2, k1, sizeof(k1), o->region, strlen(o->region));
+	ams_sigv4_hmac_sha256(k1, k2, sizeof(k2), o->service,
+			      strlen(o->service));
+	ams_sigv4_hmac_sha256(k2, k1, sizeof(k1), "aws4_request", 12);
+	ams_sigv4_hmac_sha256(sig, k2, sizeof(k2), out->string_to_sign.buf,
+			      out->string_to_sign.len);
+	ams_wipe(k1, sizeof(k1));
+	ams_wipe(k2, sizeof(k2));
+	for (i = 0; i < sizeof(sig); i++) {
+		out->signature[2 * i] = hex[sig[i] >> 4];
+		out->signature[2 * i + 1] = hex[sig[i] & 0xf];
+	}
+	out->signature[64] = '\0';
+}
+
+static void add_out_header(struct ams_sigv4_result *out, const char *name,
+			   const char *value)
+{
+	out->add_headers[out->n_add_headers].name = name;
+	out->add_headers[out->n_add_headers].value = value;
+	out->n_add_headers++;
+}
+
+static void finish(struct ams_sigv4_result *out, const struct ams_sigv4_opts *o)
+{
+	ams_buf_addf(&out->authorization,
+		     "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, "
+		     "SignedHeaders=%s, Signature=%s",
+		     o->creds->access_key_id, out->amz_date, o->region,
+		     o->service, out->signed_headers.buf, out->signature);
+	add_out_header(out, "X-Amz-Date", out->amz_date);
+	if (out->session_token)
+		add_out_header(out, "X-Amz-Security-Token", out->session_token);
+	if (o->flags & AMS_SIGV4_CONTENT_SHA256)
+		add_out_header(out, "X-Amz-Content-SHA256", out->payload_hash);
+	add_out_header(out, "Authorization", out->authorization.buf);
+}
+
+enum ams_code ams_sigv4_sign(struct ams_sigv4_result *out,
+			     const struct ams_sigv4_opts *opts,
+			     struct ams_err *err)
+{
+	struct header_set hs = { NULL, 0 };
+	enum ams_code rc;
+
+	result_init(out);
+	rc = check_opts(opts, err);
+	if (!rc) {
+		ams_clock_amz_date(out->amz_date, opts->now);
+		payload_hash(out, opts);
+		rc = add_given_headers(&hs, opts, err);
+	}
+	if (!rc)
+		rc = add_signer_headers(&hs, out, opts, err);
+	if (!rc)
+		rc = canonical_request(out, opts, &hs, err);
+	header_set_release(&hs);
+	if (rc) {
+		ams_sigv4_result_release(out);
+		return rc;
+	}
+	string_to_sign(out, opts);
+	signature(out, opts);
+	finish(out, opts);
+	return AMS_OK;
+}
