@@ -1,0 +1,31 @@
+/*
+ * Whole-file reads and atomic writes.
+ */
+#ifndef AMS_FILEIO_H
+#define AMS_FILEIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/*
+ * Reads path into out (appending), refusing files over max_bytes.
+ * what names the file's role in errors: "manifest", "accounts file".
+ */
+enum ams_code ams_file_read(struct ams_buf *out, const char *path,
+			    size_t max_bytes, const char *what,
+			    struct ams_err *err);
+
+/*
+ * Writes data to path atomically: a temporary file in the same directory
+ * with the given mode, fsync, then rename over path. Readers see the old
+ * file or the new one, never a part. On failure the temporary file is
+ * removed and path is untouched.
+ */
+enum ams_code ams_file_write_atomic(const char *path, const void *data,
+				    size_t len, mode_t mode, const char *what,
+				    struct ams_err *err);
+
+#endif
