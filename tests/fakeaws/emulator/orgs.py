@@ -1,0 +1,10 @@
+"""Organizations (placeholder)."""
+
+
+class Organizations(object):
+    def __init__(self, app):
+        self.app = app
+        self.handlers = {}
+
+    def state(self, account, region):
+        return {}
