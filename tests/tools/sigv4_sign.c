@@ -7,7 +7,9 @@
  * Input, one JSON object per line:
  *   {"method": "POST", "url": "https://host:port/path?query",
  *    "headers": [["Name", "value"], ...],
- *    "body": "text" | "body_hex": "00ff..." | "payload_hash": "...",
+ *    "body": "text" | "body_hex": "00ff..." |
+ *    "form": [["Name", "value"], ...] (body built by ams_uri_form_add),
+ *    "payload_hash": "..." (optional, used instead of hashing the body),
  *    "region": "us-east-1", "service": "ec2", "time": 1736942400,
  *    "access_key": "...", "secret_key": "...", "token": "..." (optional),
  *    "omit_token": false, "no_normalize": false, "content_sha256": false}
@@ -64,10 +66,22 @@ static enum ams_code read_body(struct ams_buf *body, const cJSON *req,
 			       struct ams_err *err)
 {
 	const char *text = jstr(req, "body"), *hex = jstr(req, "body_hex");
+	const cJSON *form = cJSON_GetObjectItemCaseSensitive(req, "form");
+	const cJSON *pair;
 	size_t i;
 
 	if (text)
 		ams_buf_addstr(body, text);
+	cJSON_ArrayForEach(pair, form)
+	{
+		const cJSON *name = cJSON_GetArrayItem(pair, 0);
+		const cJSON *value = cJSON_GetArrayItem(pair, 1);
+
+		if (!cJSON_IsString(name) || !cJSON_IsString(value))
+			return ams_fail(err, AMS_EUSAGE,
+					"form: expected [name, value] pairs");
+		ams_uri_form_add(body, name->valuestring, value->valuestring);
+	}
 	if (!hex)
 		return AMS_OK;
 	for (i = 0; hex[i] && hex[i + 1]; i += 2) {
