@@ -65,6 +65,8 @@ class STS(object):
         ent = w.by_key.get(access_key)
         if ent is not None:
             acct, secret = ent
+            if acct.get("status", "ACTIVE") != "ACTIVE":
+                return None, None, ("unknown", "")
             user = acct.get("user", "amishare")
             p = Principal(acct["id"], "arn:%s:iam::%s:user/%s" % (
                 w.partition, acct["id"], user),
