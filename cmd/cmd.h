@@ -22,6 +22,9 @@ struct ams_cmd {
 	const char *usage;   /* full text for `amishare help <name>` */
 };
 
+/* The subcommands, one per cmd/cmd_<name>.c, listed in main.c. */
+extern const struct ams_cmd ams_cmd_provenance;
+
 /* Prints "amishare: error: <msg>" and a hint to stderr; returns 2. */
 int ams_cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

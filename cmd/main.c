@@ -16,11 +16,20 @@
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
-static const struct ams_cmd commands[] = {
-	{ "help", cmd_help, "show help for amishare or one of its commands",
-	  "usage: amishare help [<command>]\n" },
-	{ "version", cmd_version, "print the version and library versions",
-	  "usage: amishare version\n" },
+static const struct ams_cmd cmd_help_entry = {
+	"help", cmd_help, "show help for amishare or one of its commands",
+	"usage: amishare help [<command>]\n"
+};
+static const struct ams_cmd cmd_version_entry = {
+	"version", cmd_version, "print the version and library versions",
+	"usage: amishare version\n"
+};
+
+/* Alphabetical; each cmd/cmd_<name>.c exports its entry (cmd.h). */
+static const struct ams_cmd *const commands[] = {
+	&cmd_help_entry,
+	&ams_cmd_provenance,
+	&cmd_version_entry,
 };
 
 static const struct ams_cmd *find_command(const char *name)
@@ -28,8 +37,8 @@ static const struct ams_cmd *find_command(const char *name)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(commands[i].name, name))
-			return &commands[i];
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
 	return NULL;
 }
 
@@ -57,8 +66,8 @@ static void print_overview(FILE *out)
 	    "target account.\n\ncommands:\n",
 	    out);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "   %-12s %s\n", commands[i].name,
-			commands[i].summary);
+		fprintf(out, "   %-12s %s\n", commands[i]->name,
+			commands[i]->summary);
 	fputs("\n'amishare help <command>' shows a command's options.\n"
 	      "exit codes: 0 ok, 1 an action failed or drift found, "
 	      "2 usage or input error\n",
