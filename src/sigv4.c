@@ -220,28 +220,25 @@ static int cmp_query_param(const void *pa, const void *pb)
 	return cmp_bytes(a->value, a->value_len, b->value, b->value_len);
 }
 
-enum ams_code ams_sigv4_canonical_query(struct ams_buf *out, const char *query,
-					struct ams_err *err)
+/*
+ * Splits a wire query at '&' and '=', appending each key and value to enc
+ * in canonical encoding. *offs_out receives three offsets per parameter
+ * (key start, value start, value end): offsets, because enc moves while it
+ * grows. Empty components are skipped.
+ */
+static enum ams_code encode_query(struct ams_buf *enc, size_t **offs_out,
+				  size_t *n_out, const char *query,
+				  struct ams_err *err)
 {
-	struct ams_buf enc = AMS_BUF_INIT;
-	struct query_param *params = NULL;
-	struct ams_str rest, part, key;
-	size_t n = 0, alloc = 0, i, *offs = NULL;
+	struct ams_str rest = ams_str_from(query), part, key;
+	size_t n = 0, alloc = 0, *offs = NULL;
 
-	if (!query || !*query)
-		return AMS_OK;
-	rest = ams_str_from(query);
-	/*
-	 * First pass: encode every key and value into one buffer, keeping
-	 * offsets (the buffer moves while it grows).
-	 */
 	while (rest.ptr) {
 		part = ams_str_split(&rest, '&');
 		if (!part.len)
 			continue;
 		if (n == AMS_SIGV4_MAX_QUERY_PARAMS) {
 			free(offs);
-			ams_buf_release(&enc);
 			return ams_fail(err, AMS_ELIMIT,
 					"query string has more than %d "
 					"parameters",
@@ -252,13 +249,33 @@ enum ams_code ams_sigv4_canonical_query(struct ams_buf *out, const char *query,
 			offs = xreallocarray(offs, alloc, 3 * sizeof(*offs));
 		}
 		key = ams_str_split(&part, '=');
-		offs[3 * n] = enc.len;
-		ams_uri_reencode(&enc, key.ptr, key.len);
-		offs[3 * n + 1] = enc.len;
+		offs[3 * n] = enc->len;
+		ams_uri_reencode(enc, key.ptr, key.len);
+		offs[3 * n + 1] = enc->len;
 		if (part.ptr)
-			ams_uri_reencode(&enc, part.ptr, part.len);
-		offs[3 * n + 2] = enc.len;
+			ams_uri_reencode(enc, part.ptr, part.len);
+		offs[3 * n + 2] = enc->len;
 		n++;
+	}
+	*offs_out = offs;
+	*n_out = n;
+	return AMS_OK;
+}
+
+enum ams_code ams_sigv4_canonical_query(struct ams_buf *out, const char *query,
+					struct ams_err *err)
+{
+	struct ams_buf enc = AMS_BUF_INIT;
+	struct query_param *params;
+	size_t n = 0, i, *offs = NULL;
+	enum ams_code rc;
+
+	if (!query || !*query)
+		return AMS_OK;
+	rc = encode_query(&enc, &offs, &n, query, err);
+	if (rc) {
+		ams_buf_release(&enc);
+		return rc;
 	}
 	params = xreallocarray(NULL, n ? n : 1, sizeof(*params));
 	for (i = 0; i < n; i++) {

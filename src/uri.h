@@ -49,9 +49,11 @@ void ams_uri_reencode(struct ams_buf *out, const char *s, size_t len);
 
 /*
  * Appends "name=value" to a form body, preceded by '&' when body is not
- * empty, both parts encoded by ams_uri_encode (flags 0), exactly as
- * botocore's Query/EC2 serializer writes application/x-www-form-urlencoded
- * bodies. value may be "" (gives "name="); neither may be NULL.
+ * empty, both parts encoded by ams_uri_encode (flags 0): botocore's
+ * percent_encode_sequence and aws-behaviour.md 1.1. (botocore's Query
+ * serializer itself goes through urlencode and sends a space as '+';
+ * every other byte comes out the same, and both forms decode to the same
+ * parameters.) value may be "" (gives "name="); neither may be NULL.
  */
 void ams_uri_form_add(struct ams_buf *body, const char *name,
 		      const char *value);
