@@ -15,15 +15,23 @@ enum ams_exit {
 
 typedef int(ams_cmd_fn)(int argc, char **argv);
 
+struct ams_buf;
+/* Writes a command's full help text (for help generated from tables). */
+typedef void(ams_cmd_help_fn)(struct ams_buf *out, const char *name);
+
 struct ams_cmd {
 	const char *name;
 	ams_cmd_fn *run;
-	const char *summary; /* one line for `amishare --help` */
-	const char *usage;   /* full text for `amishare help <name>` */
+	const char *summary;   /* one line for `amishare --help` */
+	const char *usage;     /* full text for `amishare help <name>` */
+	ams_cmd_help_fn *help; /* used instead of usage when set */
 };
 
 /* The subcommands, one per cmd/cmd_<name>.c, listed in main.c. */
+extern const struct ams_cmd ams_cmd_plan;
 extern const struct ams_cmd ams_cmd_provenance;
+extern const struct ams_cmd ams_cmd_share;
+extern const struct ams_cmd ams_cmd_verify;
 
 /* Prints "amishare: error: <msg>" and a hint to stderr; returns 2. */
 int ams_cmd_usage_error(const char *cmd, const char *fmt, ...)

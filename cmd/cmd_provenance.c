@@ -289,5 +289,6 @@ static int cmd_provenance(int argc, char **argv)
 
 const struct ams_cmd ams_cmd_provenance = {
 	"provenance", cmd_provenance,
-	"show where an image comes from (git, CI, Packer) as in-toto", usage
+	"show where an image comes from (git, CI, Packer) as in-toto", usage,
+	NULL
 };

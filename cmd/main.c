@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cmd.h"
 #include "log.h"
 #include "xmem.h"
@@ -18,18 +19,17 @@ static int cmd_help(int argc, char **argv);
 
 static const struct ams_cmd cmd_help_entry = {
 	"help", cmd_help, "show help for amishare or one of its commands",
-	"usage: amishare help [<command>]\n"
+	"usage: amishare help [<command>]\n", NULL
 };
 static const struct ams_cmd cmd_version_entry = {
 	"version", cmd_version, "print the version and library versions",
-	"usage: amishare version\n"
+	"usage: amishare version\n", NULL
 };
 
 /* Alphabetical; each cmd/cmd_<name>.c exports its entry (cmd.h). */
 static const struct ams_cmd *const commands[] = {
-	&cmd_help_entry,
-	&ams_cmd_provenance,
-	&cmd_version_entry,
+	&cmd_help_entry, &ams_cmd_plan,	  &ams_cmd_provenance,
+	&ams_cmd_share,	 &ams_cmd_verify, &cmd_version_entry,
 };
 
 static const struct ams_cmd *find_command(const char *name)
@@ -80,7 +80,15 @@ int ams_cmd_print_help(const char *name)
 
 	if (!cmd)
 		return ams_cmd_usage_error(NULL, "unknown command '%s'", name);
-	fputs(cmd->usage, stdout);
+	if (cmd->help) {
+		struct ams_buf sb = AMS_BUF_INIT;
+
+		cmd->help(&sb, cmd->name);
+		fputs(sb.buf, stdout);
+		ams_buf_release(&sb);
+	} else {
+		fputs(cmd->usage, stdout);
+	}
 	return AMS_EXIT_OK;
 }
 
