@@ -45,25 +45,32 @@ enum ams_code ams_creds_set(struct ams_creds *c, const char *access_key_id,
 			    const char *session_token, time_t expiration,
 			    const char *account_id, struct ams_err *err)
 {
-	ams_creds_release(c);
+	struct ams_creds n = AMS_CREDS_INIT;
+	enum ams_code rc = AMS_OK;
+
+	/* Copy before releasing: the arguments may point into *c. */
 	if (!access_key_id || !*access_key_id)
-		return ams_fail(err, AMS_ECREDS, "access key id is empty");
-	if (!is_scope_safe(access_key_id))
-		return ams_fail(err, AMS_ECREDS,
-				"access key id contains an invalid character");
-	if (!secret_access_key || !*secret_access_key)
-		return ams_fail(err, AMS_ECREDS, "secret access key is empty");
-	ams_log_add_secret(secret_access_key);
-	if (session_token && *session_token)
-		ams_log_add_secret(session_token);
-	c->access_key_id = xstrdup(access_key_id);
-	c->secret_access_key = xstrdup(secret_access_key);
-	if (session_token && *session_token)
-		c->session_token = xstrdup(session_token);
-	c->expiration = expiration;
-	if (account_id)
-		c->account_id = xstrdup(account_id);
-	return AMS_OK;
+		rc = ams_fail(err, AMS_ECREDS, "access key id is empty");
+	else if (!is_scope_safe(access_key_id))
+		rc = ams_fail(err, AMS_ECREDS,
+			      "access key id contains an invalid character");
+	else if (!secret_access_key || !*secret_access_key)
+		rc = ams_fail(err, AMS_ECREDS, "secret access key is empty");
+	if (!rc) {
+		ams_log_add_secret(secret_access_key);
+		n.access_key_id = xstrdup(access_key_id);
+		n.secret_access_key = xstrdup(secret_access_key);
+		if (session_token && *session_token) {
+			ams_log_add_secret(session_token);
+			n.session_token = xstrdup(session_token);
+		}
+		n.expiration = expiration;
+		if (account_id)
+			n.account_id = xstrdup(account_id);
+	}
+	ams_creds_release(c);
+	*c = n;
+	return rc;
 }
 
 static char *dup_or_null(const char *s)

@@ -1094,6 +1094,16 @@ static void test_creds(void)
 	CHECK_INT_EQ(1700000000, d.expiration);
 	ams_creds_copy(&d, &d);
 	CHECK_STR_EQ(secret, d.secret_access_key);
+	/* Setting from its own fields is safe. */
+	CHECK_RC(AMS_OK,
+		 ams_creds_set(&d, d.access_key_id, d.secret_access_key,
+			       d.session_token, d.expiration, d.account_id,
+			       &err),
+		 &err);
+	CHECK_STR_EQ("AKIDTEST", d.access_key_id);
+	CHECK_STR_EQ(secret, d.secret_access_key);
+	CHECK_STR_EQ(token, d.session_token);
+	CHECK_STR_EQ("123456789012", d.account_id);
 
 	/* Replacing: empty token becomes NULL, account id may be NULL. */
 	CHECK_RC(AMS_OK,
