@@ -100,3 +100,42 @@ start_fakeaws() {
 }
 
 fakeaws_ctl() { "$FAKEAWS/ctl" "$FAKEAWS_URL" "$@"; }
+
+# use_account ID: sign as that default-world account's long-term key.
+use_account() {
+	export AWS_ACCESS_KEY_ID=AKIAFAKE$1
+	export AWS_SECRET_ACCESS_KEY=fakeaws-secret-$1-EXAMPLEKEY0
+	unset AWS_SESSION_TOKEN
+}
+
+# build_golden ARGS...: makes an AMI through the EC2 API (see build-golden).
+build_golden() { "$FAKEAWS/build-golden" --endpoint "$FAKEAWS_URL" "$@"; }
+
+# awsview tags|perms|snapperms|untag SPEC...: AWS state as each account
+# sees it, read with botocore (see tests/lib/awsview.py).
+awsview() { python3 "$TEST_TOP/tests/lib/awsview.py" "$FAKEAWS_URL" "$@"; }
+
+# api_count ACTION [ACCOUNT]: requests the emulator received so far.
+api_count() {
+	fakeaws_ctl stats | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+action, account = sys.argv[1], (sys.argv[2] if len(sys.argv) > 2 else None)
+print(sum(c["count"] for c in s["counts"] if c["action"] == action
+          and (account is None or c["account"] == account)))' "$@"
+}
+
+# json_get FILE EXPR: evaluates a Python expression over the JSON in FILE
+# (bound to d) and prints the result.
+json_get() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# ami_of MANIFEST REGION: the AMI id of REGION in the last build.
+ami_of() {
+	python3 -c 'import json, sys
+b = json.load(open(sys.argv[1]))["builds"][-1]["artifact_id"]
+print(dict(p.split(":") for p in b.split(","))[sys.argv[2]])' "$1" "$2"
+}

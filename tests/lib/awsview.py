@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Look at AWS state from an account's own side, with botocore as the
+client (an independent implementation, not amishare's).
+
+usage: awsview.py ENDPOINT tags ACCOUNT:REGION:AMI ...
+       awsview.py ENDPOINT perms OWNER:REGION:AMI ...
+       awsview.py ENDPOINT snapperms OWNER:REGION:SNAPSHOT ...
+       awsview.py ENDPOINT untag ACCOUNT:REGION:AMI:KEY ...
+
+tags prints "ACCOUNT REGION AMI k=v,k=v" (sorted) or "... not-visible";
+perms prints the launch permissions ("user:ID", "ou:ARN", ...) sorted;
+snapperms prints the snapshot's createVolumePermission user ids.
+Credentials are the default world's keys for ACCOUNT.
+"""
+import os
+import sys
+
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+_clients = {}
+
+
+def client(endpoint, account, region):
+    key = (account, region)
+    if key not in _clients:
+        s = botocore.session.get_session()
+        _clients[key] = s.create_client(
+            "ec2", region_name=region, endpoint_url=endpoint,
+            aws_access_key_id="AKIAFAKE" + account,
+            aws_secret_access_key="fakeaws-secret-%s-EXAMPLEKEY0" % account,
+            verify=os.environ.get("AWS_CA_BUNDLE") or True,
+            config=Config(retries={"max_attempts": 1}))
+    return _clients[key]
+
+
+def tags(ep, account, region, ami):
+    try:
+        imgs = client(ep, account, region).describe_images(
+            ImageIds=[ami])["Images"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] == "InvalidAMIID.NotFound":
+            return "not-visible"
+        raise
+    if not imgs:
+        return "not-visible"
+    t = sorted("%s=%s" % (x["Key"], x["Value"])
+               for x in imgs[0].get("Tags", []))
+    return ",".join(t) if t else "(no tags)"
+
+
+def perms(ep, owner, region, ami):
+    r = client(ep, owner, region).describe_image_attribute(
+        ImageId=ami, Attribute="launchPermission")
+    out = []
+    for p in r.get("LaunchPermissions", []):
+        if "UserId" in p:
+            out.append("user:" + p["UserId"])
+        elif "Group" in p:
+            out.append("group:" + p["Group"])
+        elif "OrganizationArn" in p:
+            out.append("org:" + p["OrganizationArn"])
+        elif "OrganizationalUnitArn" in p:
+            out.append("ou:" + p["OrganizationalUnitArn"])
+    return ",".join(sorted(out)) if out else "(none)"
+
+
+def snapperms(ep, owner, region, snap):
+    r = client(ep, owner, region).describe_snapshot_attribute(
+        SnapshotId=snap, Attribute="createVolumePermission")
+    ids = sorted(p.get("UserId", p.get("Group", "?"))
+                 for p in r.get("CreateVolumePermissions", []))
+    return ",".join(ids) if ids else "(none)"
+
+
+def untag(ep, account, region, ami, key):
+    client(ep, account, region).delete_tags(Resources=[ami],
+                                            Tags=[{"Key": key}])
+    return "deleted " + key
+
+
+def main():
+    ep, what = sys.argv[1], sys.argv[2]
+    fn = {"tags": tags, "perms": perms, "snapperms": snapperms,
+          "untag": untag}[what]
+    for spec in sys.argv[3:]:
+        parts = spec.split(":")
+        print(" ".join(parts[:3]), fn(ep, *parts))
+
+
+if __name__ == "__main__":
+    main()
