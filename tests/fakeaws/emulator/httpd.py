@@ -87,7 +87,6 @@ class Stats(object):
     def reset(self):
         self.connections = 0
         self.tls_handshakes = 0
-        self.tls_failures = 0
         self.requests = 0
         self.open = 0
         self.resets = 0
@@ -95,7 +94,6 @@ class Stats(object):
     def to_json(self):
         return {"connections_accepted": self.connections,
                 "tls_handshakes": self.tls_handshakes,
-                "tls_handshake_failures": self.tls_failures,
                 "connections_open": self.open,
                 "http_requests": self.requests,
                 "connections_reset": self.resets}
@@ -110,9 +108,21 @@ class Server(object):
         self.writers = set()
 
     async def start(self, host, port):
-        self.server = await asyncio.start_server(
-            self._conn, host, port, limit=MAX_HEAD, backlog=1024,
-            reuse_address=True)
+        loop = asyncio.get_running_loop()
+
+        def factory():
+            # Called for every accepted TCP connection, before any TLS
+            # handshake, so accepted connections are counted here.
+            self.stats.connections += 1
+            reader = asyncio.StreamReader(limit=MAX_HEAD, loop=loop)
+            return asyncio.StreamReaderProtocol(reader, self._conn,
+                                                loop=loop)
+        kw = {}
+        if self.ssl_ctx is not None:
+            kw["ssl"] = self.ssl_ctx
+            kw["ssl_handshake_timeout"] = 10
+        self.server = await loop.create_server(
+            factory, host, port, backlog=1024, reuse_address=True, **kw)
         return self.server.sockets[0].getsockname()[1]
 
     async def close(self):
@@ -131,7 +141,6 @@ class Server(object):
 
     async def _conn(self, reader, writer):
         st = self.stats
-        st.connections += 1
         st.open += 1
         self.writers.add(writer)
         sock = writer.get_extra_info("socket")
@@ -141,17 +150,10 @@ class Server(object):
         except OSError:
             pass
         peer = writer.get_extra_info("peername")
-        tls = False
+        tls = writer.get_extra_info("ssl_object") is not None
+        if tls:
+            st.tls_handshakes += 1
         try:
-            if self.ssl_ctx is not None:
-                try:
-                    await asyncio.wait_for(writer.start_tls(self.ssl_ctx),
-                                           10)
-                except Exception:
-                    st.tls_failures += 1
-                    return
-                st.tls_handshakes += 1
-                tls = True
             await self._serve(reader, writer, peer, tls)
         except (ConnectionError, asyncio.IncompleteReadError,
                 asyncio.CancelledError, OSError):

@@ -384,35 +384,61 @@ class ServiceModel(object):
                          % (request_id, opname))
         return "".join(parts).encode("utf-8")
 
+    def _plan(self, shape_name):
+        """Per-structure rendering plan: (member, tag, shape, type, extra)."""
+        key = ("plan", shape_name)
+        plan = self._key_cache.get(key)
+        if plan is None:
+            plan = []
+            for mname, mref in self.shapes[shape_name].get(
+                    "members", {}).items():
+                sub = self.shapes[mref["shape"]]
+                t = sub["type"]
+                extra = None
+                if t == "list":
+                    m = sub["member"]
+                    itag = "item" if self.protocol == "ec2" else \
+                        m.get("locationName", "member")
+                    extra = (m["shape"], itag, bool(sub.get("flattened")))
+                plan.append((mname, mref.get("locationName", mname),
+                             mref["shape"], t, extra))
+            self._key_cache[key] = plan
+        return plan
+
     def _xml_members(self, shape_name, data, parts):
-        members = self.shapes[shape_name].get("members", {})
-        for mname, mref in members.items():
+        for mname, tag, sub, t, extra in self._plan(shape_name):
             v = data.get(mname)
             if v is None:
                 continue
-            tag = mref.get("locationName", mname)
-            self._xml_value(mref["shape"], tag, v, parts, mref)
+            self._xml_typed(sub, t, extra, tag, v, parts)
 
     def _xml_value(self, shape_name, tag, v, parts, mref=None):
         shape = self.shapes[shape_name]
         t = shape["type"]
-        if t == "structure":
+        extra = None
+        if t == "list":
+            m = shape["member"]
+            itag = "item" if self.protocol == "ec2" else \
+                m.get("locationName", "member")
+            extra = (m["shape"], itag, bool(shape.get("flattened")))
+        self._xml_typed(shape_name, t, extra, tag, v, parts)
+
+    def _xml_typed(self, shape_name, t, extra, tag, v, parts):
+        if t == "string":
+            parts.append("<%s>%s</%s>" % (tag, str(v).translate(_ESC), tag))
+        elif t == "structure":
             parts.append("<%s>" % tag)
             self._xml_members(shape_name, v, parts)
             parts.append("</%s>" % tag)
         elif t == "list":
-            m = shape["member"]
-            if self.protocol == "ec2":
-                itag = "item"
-            else:
-                itag = m.get("locationName", "member")
-            if shape.get("flattened"):
+            mshape, itag, flat = extra
+            if flat:
                 for item in v:
-                    self._xml_value(m["shape"], tag, item, parts)
+                    self._xml_value(mshape, tag, item, parts)
             else:
                 parts.append("<%s>" % tag)
                 for item in v:
-                    self._xml_value(m["shape"], itag, item, parts)
+                    self._xml_value(mshape, itag, item, parts)
                 parts.append("</%s>" % tag)
         elif t == "map":
             parts.append("<%s>" % tag)

@@ -222,15 +222,33 @@ def _http_date_to_amz(value):
 _AMZ_DATE_RE = re.compile(r"^\d{8}T\d{6}Z$")
 
 
+_epoch_cache = {}
+
+
 def amz_date_epoch(amz_date):
+    """YYYYMMDDTHHMMSSZ -> epoch seconds, or None if malformed."""
+    hit = _epoch_cache.get(amz_date)
+    if hit is not None:
+        return hit
     import calendar
-    import time
     if not _AMZ_DATE_RE.match(amz_date or ""):
         return None
+    a = amz_date
     try:
-        return calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
-    except ValueError:
+        ts = calendar.timegm((int(a[0:4]), int(a[4:6]), int(a[6:8]),
+                              int(a[9:11]), int(a[11:13]), int(a[13:15]),
+                              0, 0, 0))
+    except (ValueError, OverflowError):
         return None
+    mo, d, h, mi, s = (int(a[4:6]), int(a[6:8]), int(a[9:11]),
+                       int(a[11:13]), int(a[13:15]))
+    if not (1 <= mo <= 12 and 1 <= d <= 31 and h < 24 and mi < 60
+            and s < 61):
+        return None
+    if len(_epoch_cache) > 10000:
+        _epoch_cache.clear()
+    _epoch_cache[amz_date] = ts
+    return ts
 
 
 def verify(pa, secret, method, raw_path, raw_query, headers, body,
