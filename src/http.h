@@ -30,7 +30,7 @@
  *
  * Retries follow the AWS SDK "standard" mode (aws-behaviour.md §13):
  * max_attempts total attempts, full-jitter exponential backoff
- * rand(0,1) * min(base * 2^(n-1), cap), a retry quota token bucket (500,
+ * uniform(0,1) * min(base * 2^(n-1), cap), a retry quota token bucket (500,
  * cost 5, 10 after a timeout; refund 1 on first-try success, the last cost
  * after a retried success), Retry-After honoured. The engine knows nothing
  * about AWS error codes: it classifies transport errors and HTTP statuses
@@ -227,6 +227,8 @@ struct ams_http_req {
 	bool refreshed;
 	bool token_held;
 	bool too_big;
+	bool free_attempt; /* next attempt is outside the budget */
+	bool bad_header;
 };
 
 /*
@@ -264,6 +266,13 @@ struct ams_str ams_http_resp_header(const struct ams_http_req *req,
  * error on the next step.
  */
 void ams_http_submit(struct ams_http *http, struct ams_http_req *req);
+/*
+ * Queues req as already failed with a copy of err (which must hold an
+ * error): done runs on the next step, as for any other request. For
+ * callers that find a problem before the request could be sent.
+ */
+void ams_http_fail(struct ams_http *http, struct ams_http_req *req,
+		   const struct ams_err *err);
 /*
  * Moves a request parked by its prepare hook back into the queue; prepare
  * runs again when it gets a slot. Safe from any callback. Does nothing

@@ -138,6 +138,7 @@ struct ams_json_writer {
 	struct ams_buf *out;
 	unsigned depth;
 	bool need_comma[AMS_JSON_WRITER_DEPTH + 1];
+	bool is_object[AMS_JSON_WRITER_DEPTH + 1];
 	bool after_key;
 	bool broken; /* misuse seen: finish reports it */
 };
@@ -148,7 +149,7 @@ void ams_json_w_array(struct ams_json_writer *w);  /* [ */
 void ams_json_w_end(struct ams_json_writer *w);	   /* } or ] */
 /* A member name; the next value call writes its value. */
 void ams_json_w_key(struct ams_json_writer *w, const char *key);
-/* s NULL writes null. Invalid UTF-8 is written escaped as is. */
+/* s NULL writes null. Bytes >= 0x80 are written as they are. */
 void ams_json_w_str(struct ams_json_writer *w, const char *s);
 void ams_json_w_bool(struct ams_json_writer *w, bool v);
 void ams_json_w_null(struct ams_json_writer *w);

@@ -1,0 +1,219 @@
+/*
+ * Token buckets with reservation, the standard-mode retry quota, and a
+ * registry that hands out both by name.
+ *
+ * A bucket's tokens may go negative: each negative token is a request
+ * that has been promised a future start time. The promise is the time at
+ * which refill brings the balance back to zero, so requests queued on one
+ * bucket start exactly 1/refill seconds apart once the burst capacity is
+ * spent. The registry is a chained hash table whose entries are allocated
+ * one by one, so pointers handed out never move.
+ */
+#include "ratelimit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmem.h"
+
+void ams_rate_bucket_init(struct ams_rate_bucket *b, double capacity,
+			  double refill_per_s, uint64_t now_ms)
+{
+	b->capacity = capacity < 1 ? 1 : capacity;
+	b->refill_per_s = refill_per_s > 0 ? refill_per_s : 1e-3;
+	b->tokens = b->capacity;
+	b->last_ms = now_ms;
+}
+
+static void refill(struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	double add;
+
+	if (now_ms <= b->last_ms)
+		return;
+	add = (double)(now_ms - b->last_ms) * b->refill_per_s / 1000.0;
+	b->tokens += add;
+	if (b->tokens > b->capacity)
+		b->tokens = b->capacity;
+	b->last_ms = now_ms;
+}
+
+uint64_t ams_rate_bucket_reserve(struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	double wait_ms;
+	uint64_t whole;
+
+	refill(b, now_ms);
+	b->tokens -= 1.0;
+	/* Tolerate rounding dust so a fully refilled token is not late. */
+	if (b->tokens >= -1e-9)
+		return 0;
+	wait_ms = -b->tokens * 1000.0 / b->refill_per_s - 1e-6;
+	whole = (uint64_t)wait_ms;
+	if ((double)whole < wait_ms)
+		whole++; /* round up: waiting that long is always enough */
+	return whole ? whole : 1;
+}
+
+void ams_retry_quota_init(struct ams_retry_quota *q, unsigned capacity)
+{
+	q->capacity = capacity;
+	q->available = capacity;
+}
+
+bool ams_retry_quota_acquire(struct ams_retry_quota *q, unsigned cost)
+{
+	if (!q->capacity)
+		return true;
+	if (q->available < cost)
+		return false;
+	q->available -= cost;
+	return true;
+}
+
+void ams_retry_quota_release(struct ams_retry_quota *q, unsigned amount)
+{
+	if (!q->capacity)
+		return;
+	if (amount > q->capacity - q->available)
+		q->available = q->capacity;
+	else
+		q->available += amount;
+}
+
+enum entry_kind { ENTRY_BUCKET, ENTRY_QUOTA };
+
+struct entry {
+	struct entry *next;
+	enum entry_kind kind;
+	union {
+		struct ams_rate_bucket bucket;
+		struct ams_retry_quota quota;
+	} u;
+	char key[]; /* NUL-terminated */
+};
+
+struct ams_ratelimit {
+	struct entry **slots;
+	size_t nslots; /* power of two */
+	size_t count;
+};
+
+struct ams_ratelimit *ams_ratelimit_new(void)
+{
+	struct ams_ratelimit *rl = xcalloc(1, sizeof(*rl));
+
+	rl->nslots = 64;
+	rl->slots = xcalloc(rl->nslots, sizeof(*rl->slots));
+	return rl;
+}
+
+void ams_ratelimit_free(struct ams_ratelimit *rl)
+{
+	size_t i;
+
+	if (!rl)
+		return;
+	for (i = 0; i < rl->nslots; i++) {
+		struct entry *e = rl->slots[i];
+
+		while (e) {
+			struct entry *next = e->next;
+
+			free(e);
+			e = next;
+		}
+	}
+	free(rl->slots);
+	free(rl);
+}
+
+/* FNV-1a, with the kind mixed in so a bucket and a quota may share a key. */
+static size_t hash_key(const char *key, enum entry_kind kind)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)kind;
+
+	for (; *key; key++) {
+		h ^= (unsigned char)*key;
+		h *= 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+static void grow(struct ams_ratelimit *rl)
+{
+	size_t nslots = rl->nslots * 2, i;
+	struct entry **slots = xcalloc(nslots, sizeof(*slots));
+
+	for (i = 0; i < rl->nslots; i++) {
+		struct entry *e = rl->slots[i];
+
+		while (e) {
+			struct entry *next = e->next;
+			size_t h = hash_key(e->key, e->kind) & (nslots - 1);
+
+			e->next = slots[h];
+			slots[h] = e;
+			e = next;
+		}
+	}
+	free(rl->slots);
+	rl->slots = slots;
+	rl->nslots = nslots;
+}
+
+static struct entry *lookup(struct ams_ratelimit *rl, const char *key,
+			    enum entry_kind kind, bool *created)
+{
+	size_t h = hash_key(key, kind) & (rl->nslots - 1);
+	size_t keylen = strlen(key);
+	struct entry *e;
+
+	for (e = rl->slots[h]; e; e = e->next)
+		if (e->kind == kind && !strcmp(e->key, key)) {
+			*created = false;
+			return e;
+		}
+	if (rl->count + 1 > rl->nslots) {
+		grow(rl);
+		h = hash_key(key, kind) & (rl->nslots - 1);
+	}
+	e = xcalloc(1, sizeof(*e) + keylen + 1);
+	e->kind = kind;
+	memcpy(e->key, key, keylen + 1);
+	e->next = rl->slots[h];
+	rl->slots[h] = e;
+	rl->count++;
+	*created = true;
+	return e;
+}
+
+struct ams_rate_bucket *ams_ratelimit_bucket(struct ams_ratelimit *rl,
+					     const char *key, double capacity,
+					     double refill_per_s,
+					     uint64_t now_ms)
+{
+	bool created;
+	struct entry *e = lookup(rl, key, ENTRY_BUCKET, &created);
+
+	if (created)
+		ams_rate_bucket_init(&e->u.bucket, capacity, refill_per_s,
+				     now_ms);
+	return &e->u.bucket;
+}
+
+struct ams_retry_quota *ams_ratelimit_quota(struct ams_ratelimit *rl,
+					    const char *key, unsigned capacity)
+{
+	bool created;
+	struct entry *e = lookup(rl, key, ENTRY_QUOTA, &created);
+
+	if (created)
+		ams_retry_quota_init(&e->u.quota, capacity);
+	return &e->u.quota;
+}
+
+size_t ams_ratelimit_size(const struct ams_ratelimit *rl)
+{
+	return rl->count;
+}
