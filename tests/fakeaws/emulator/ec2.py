@@ -590,6 +590,11 @@ class EC2(ComputeMixin):
                                       ("OrganizationalUnitArn", "ou")):
                         if it.get(fld) is not None:
                             items.append((op.lower(), kind, it[fld]))
+        if flat and lp and d.get("OperationType") is None:
+            # Clients such as Packer send the flat lists alongside the
+            # structured form without an OperationType; AWS applies the
+            # structured form.
+            flat = False
         if flat:
             op = d.get("OperationType")
             if op is None:
@@ -1215,7 +1220,10 @@ class EC2(ComputeMixin):
                     items.append((op.lower(), "user", it["UserId"]))
                 if it.get("Group") is not None:
                     items.append((op.lower(), "group", it["Group"]))
-        if d.get("UserIds") or d.get("GroupNames"):
+        flat = bool(d.get("UserIds") or d.get("GroupNames"))
+        if flat and items and d.get("OperationType") is None:
+            flat = False    # structured form wins (see ModifyImageAttribute)
+        if flat:
             op = d.get("OperationType")
             if op not in ("add", "remove"):
                 raise AwsError("MissingParameter" if op is None else
