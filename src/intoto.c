@@ -226,21 +226,11 @@ static void add_external(cJSON *bd, const struct ams_provenance *prov,
 	}
 }
 
-static const char *git_state_name(enum ams_git_state state)
-{
-	switch (state) {
-	case AMS_GIT_NO_REPO: return "no-repository";
-	case AMS_GIT_UNBORN: return "unborn";
-	case AMS_GIT_OK: break;
-	}
-	return "ok";
-}
-
 static void add_git(cJSON *ip, const struct ams_git_info *gi)
 {
 	cJSON *git = cJSON_AddObjectToObject(ip, "git");
 
-	cJSON_AddStringToObject(git, "state", git_state_name(gi->state));
+	cJSON_AddStringToObject(git, "state", ams_git_state_name(gi->state));
 	add_str(git, "reason", gi->reason);
 	add_str(git, "commit", gi->commit);
 	add_str(git, "shortCommit", gi->short_commit);

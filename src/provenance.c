@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "json.h"
 #include "xmem.h"
 
 static enum ams_code git_fail(struct ams_err *err, const char *what,
@@ -487,4 +488,113 @@ const char *ams_provenance_placeholder(const char *name, void *payload)
 		if (!strcmp(name, table[i].name))
 			return table[i].value ? table[i].value : "";
 	return NULL;
+}
+
+/* A string member; NULL is null, invalid UTF-8 is repaired. */
+static void w_str(struct ams_json_writer *w, const char *key, const char *v)
+{
+	char *clean = v ? ams_provenance_utf8_clean(v) : NULL;
+
+	ams_json_w_key(w, key);
+	ams_json_w_str(w, clean);
+	free(clean);
+}
+
+const char *ams_git_state_name(enum ams_git_state state)
+{
+	switch (state) {
+	case AMS_GIT_NO_REPO: return "no-repository";
+	case AMS_GIT_UNBORN: return "unborn";
+	case AMS_GIT_OK: break;
+	}
+	return "ok";
+}
+
+static void report_git(struct ams_json_writer *w, const struct ams_git_info *gi)
+{
+	ams_json_w_key(w, "git");
+	ams_json_w_object(w);
+	w_str(w, "state", ams_git_state_name(gi->state));
+	w_str(w, "reason", gi->reason);
+	w_str(w, "root", gi->root);
+	w_str(w, "commit", gi->commit);
+	w_str(w, "short_commit", gi->short_commit);
+	w_str(w, "commit_time", gi->commit_time);
+	w_str(w, "subject", gi->subject);
+	w_str(w, "branch", gi->branch);
+	ams_json_w_key(w, "detached");
+	ams_json_w_bool(w, gi->detached);
+	w_str(w, "tag", gi->tag);
+	ams_json_w_key(w, "tag_distance");
+	if (gi->tag)
+		ams_json_w_u64(w, gi->tag_distance);
+	else
+		ams_json_w_null(w);
+	w_str(w, "remote", gi->remote_url);
+	w_str(w, "dirty",
+	      gi->state == AMS_GIT_OK ? ams_git_dirty_name(gi->dirty) : NULL);
+	ams_json_w_end(w);
+}
+
+static void report_ci(struct ams_json_writer *w, const struct ams_ci_env *ci)
+{
+	ams_json_w_key(w, "ci");
+	if (ci->system == AMS_CI_NONE) {
+		ams_json_w_null(w);
+		return;
+	}
+	ams_json_w_object(w);
+	w_str(w, "system", ci->system_name);
+	w_str(w, "commit", ci->commit);
+	w_str(w, "branch", ci->branch);
+	w_str(w, "tag", ci->tag);
+	w_str(w, "ref", ci->ref);
+	w_str(w, "repository", ci->repository);
+	w_str(w, "repository_url", ci->repository_url);
+	w_str(w, "run_id", ci->run_id);
+	w_str(w, "run_attempt", ci->run_attempt);
+	w_str(w, "run_url", ci->run_url);
+	w_str(w, "job_id", ci->job_id);
+	w_str(w, "job_url", ci->job_url);
+	w_str(w, "workflow", ci->workflow);
+	w_str(w, "builder_id", ci->builder_id);
+	w_str(w, "invocation_id", ci->invocation_id);
+	ams_json_w_key(w, "pull_request");
+	ams_json_w_bool(w, ci->pull_request);
+	ams_json_w_end(w);
+}
+
+void ams_provenance_report_json(struct ams_json_writer *w, void *payload)
+{
+	const struct ams_provenance *p = payload;
+	char *clean;
+	size_t i;
+
+	ams_json_w_object(w);
+	w_str(w, "commit", p->commit);
+	w_str(w, "commit_from", ams_provenance_from_name(p->commit_from));
+	w_str(w, "branch", p->branch);
+	w_str(w, "branch_from", ams_provenance_from_name(p->branch_from));
+	w_str(w, "repository", p->repository_url);
+	w_str(w, "repository_from",
+	      ams_provenance_from_name(p->repository_from));
+	w_str(w, "ref", p->ref);
+	report_git(w, &p->git);
+	report_ci(w, &p->ci);
+	ams_json_w_key(w, "packer");
+	ams_json_w_object(w);
+	w_str(w, "build_name", p->packer.name);
+	w_str(w, "builder_type", p->packer.builder_type);
+	w_str(w, "run_uuid", p->packer.run_uuid);
+	w_str(w, "build_time", p->packer.build_time);
+	ams_json_w_end(w);
+	ams_json_w_key(w, "warnings");
+	ams_json_w_array(w);
+	for (i = 0; i < p->nr_warnings; i++) {
+		clean = ams_provenance_utf8_clean(p->warnings[i]);
+		ams_json_w_str(w, clean);
+		free(clean);
+	}
+	ams_json_w_end(w);
+	ams_json_w_end(w);
 }

@@ -77,6 +77,8 @@ enum ams_provenance_flags {
 enum ams_code ams_git_info_read(struct ams_git_info *out, const char *path,
 				unsigned flags, struct ams_err *err);
 void ams_git_info_release(struct ams_git_info *gi);
+/* "ok", "no-repository" or "unborn". */
+const char *ams_git_state_name(enum ams_git_state state);
 /* "clean", "dirty" or "unknown". */
 const char *ams_git_dirty_name(enum ams_git_dirty dirty);
 
@@ -165,6 +167,26 @@ const char *ams_provenance_from_name(enum ams_provenance_from from);
  * name without a value, NULL for an unknown name.
  */
 const char *ams_provenance_placeholder(const char *name, void *payload);
+
+struct ams_json_writer;
+/*
+ * Writes the provenance as one JSON object for the run report; matches
+ * ams_report_provenance_fn (report.h), payload is a const struct
+ * ams_provenance *. Keys are snake_case; unknown values are null:
+ *   {"commit", "commit_from", "branch", "branch_from", "repository",
+ *    "repository_from", "ref",
+ *    "git": {"state", "reason", "root", "commit", "short_commit",
+ *            "commit_time", "subject", "branch", "detached", "tag",
+ *            "tag_distance", "remote", "dirty"},
+ *    "ci": null | {"system", "commit", "branch", "tag", "ref",
+ *                  "repository", "repository_url", "run_id",
+ *                  "run_attempt", "run_url", "job_id", "job_url",
+ *                  "workflow", "builder_id", "invocation_id",
+ *                  "pull_request"},
+ *    "packer": {"build_name", "builder_type", "run_uuid", "build_time"},
+ *    "warnings": [...]}
+ */
+void ams_provenance_report_json(struct ams_json_writer *w, void *payload);
 
 /*
  * Provenance as EC2 tags (provenance_tags.c). Keys are the prefix

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "ci_env.h"
 #include "harness.h"
+#include "json.h"
 #include "provenance.h"
 
 static char scratch[256];
@@ -567,6 +568,71 @@ static void test_packer_from_manifest(void)
 	ams_provenance_release(&prov);
 }
 
+/* The report member, parsed back: resolved fields, git, CI, warnings. */
+static void test_report_json(void)
+{
+	struct ams_provenance prov;
+	struct ams_json_writer w;
+	struct ams_buf sb = AMS_BUF_INIT;
+	struct ams_err err = AMS_ERR_INIT;
+	struct ams_json *doc = NULL;
+	const struct ams_json_val *root;
+	char *dir = new_repo();
+	char *head = capture(dir, "git rev-parse HEAD");
+	const char *env[] = {
+		"GITHUB_ACTIONS=true",
+		"GITHUB_SHA=2222222222222222222222222222222222222222",
+		"GITHUB_REF=refs/heads/main", NULL
+	};
+	const char *none[] = { NULL };
+
+	CHECK_INT_EQ(0, sh(dir, "git tag v3 HEAD~1 && "
+				"git remote add origin https://u:pw@h/r.git"));
+	collect(&prov, dir, env);
+	ams_json_w_init(&w, &sb);
+	ams_provenance_report_json(&w, &prov);
+	CHECK_RC(AMS_OK, ams_json_w_finish(&w, &err), &err);
+	CHECK_RC(AMS_OK, ams_json_parse(&doc, sb.buf, sb.len, &err), &err);
+	root = ams_json_root(doc);
+	CHECK_STR_EQ(head, ams_json_str(ams_json_at(root, "commit")));
+	CHECK_STR_EQ("git", ams_json_str(ams_json_at(root, "commit_from")));
+	CHECK_STR_EQ("main", ams_json_str(ams_json_at(root, "branch")));
+	CHECK_STR_EQ("https://h/r.git",
+		     ams_json_str(ams_json_at(root, "repository")));
+	CHECK_STR_EQ("refs/heads/main", ams_json_str(ams_json_at(root, "ref")));
+	CHECK_STR_EQ("ok", ams_json_str(ams_json_at(root, "git.state")));
+	CHECK_STR_EQ("v3", ams_json_str(ams_json_at(root, "git.tag")));
+	CHECK_STR_EQ("clean", ams_json_str(ams_json_at(root, "git.dirty")));
+	CHECK_STR_EQ("github-actions",
+		     ams_json_str(ams_json_at(root, "ci.system")));
+	CHECK_INT_EQ(AMS_JSON_NULL,
+		     ams_json_type_of(ams_json_at(root, "packer.run_uuid")));
+	CHECK_INT_EQ(1, ams_json_size(ams_json_at(root, "warnings")));
+	CHECK(strstr(ams_json_str(ams_json_at(root, "warnings[0]")),
+		     "2222222222222222222222222222222222222222") != NULL);
+	CHECK(!strstr(sb.buf, "pw@"));
+	ams_json_free(doc);
+	doc = NULL;
+	ams_provenance_release(&prov);
+	ams_buf_reset(&sb);
+	/* No CI: "ci" is null; tag distance is a number. */
+	collect(&prov, dir, none);
+	ams_json_w_init(&w, &sb);
+	ams_provenance_report_json(&w, &prov);
+	CHECK_RC(AMS_OK, ams_json_w_finish(&w, &err), &err);
+	CHECK_RC(AMS_OK, ams_json_parse(&doc, sb.buf, sb.len, &err), &err);
+	root = ams_json_root(doc);
+	CHECK_INT_EQ(AMS_JSON_NULL, ams_json_type_of(ams_json_at(root, "ci")));
+	CHECK_INT_EQ(AMS_JSON_NUMBER,
+		     ams_json_type_of(ams_json_at(root, "git.tag_distance")));
+	CHECK_INT_EQ(0, ams_json_size(ams_json_at(root, "warnings")));
+	ams_json_free(doc);
+	ams_provenance_release(&prov);
+	ams_buf_release(&sb);
+	free(head);
+	free(dir);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -609,6 +675,7 @@ int main(void)
 	TEST(test_no_repository_uses_ci,
 	     "without a repository the CI and Packer facts remain");
 	TEST(test_ref_resolution, "ref: pull request, exact tag, none");
+	TEST(test_report_json, "the report's provenance object");
 	TEST(test_packer_from_manifest,
 	     "Packer build copied from a manifest build; placeholders");
 
