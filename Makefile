@@ -109,8 +109,8 @@ test: deps
 	$(MAKE) asan
 
 demo: deps
-	$(MAKE) DEVELOPER=1 $(BIN)
-	tests/demo/run
+	$(MAKE) $(BIN)
+	AMS_BIN=$(CURDIR)/$(BIN) tests/demo/run
 
 deps:
 	@tests/deps.sh

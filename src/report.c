@@ -416,7 +416,7 @@ void ams_report_text(struct ams_buf *out, const struct ams_job *job,
 	ams_buf_addf(out,
 		     "amishare %s: %s: %zu image%s x %zu account%s: %zu ok, "
 		     "%zu failed, %zu skipped%s, %lu writes, %lu API calls "
-		     "in %.1fs\n",
+		     "in %.2fs\n",
 		     meta->command, ams_job_status(job), job->nr_regions,
 		     job->nr_regions == 1 ? "" : "s", job->nr_accounts,
 		     job->nr_accounts == 1 ? "" : "s", c.ok, c.failed,
