@@ -49,7 +49,8 @@ struct ams_git_info {
 	char *reason;	    /* why state is not AMS_GIT_OK, one line */
 	char *root;	    /* work tree root; the git dir of a bare repo */
 	char *commit;	    /* full hex id of HEAD */
-	char *short_commit; /* git's default: 7 hex, longer if ambiguous */
+	char *short_commit; /* as git abbreviates: core.abbrev, else 7 hex,
+			     * longer when 7 would be ambiguous */
 	char *commit_time;  /* committer time, "2024-05-01T12:00:00Z" */
 	char *subject;	    /* first line of the message */
 	char *branch;	    /* branch HEAD is on (also when unborn) */

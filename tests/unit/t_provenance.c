@@ -104,6 +104,13 @@ static void test_commit_and_short(void)
 	CHECK_STR_EQ("two", gi.subject);
 	CHECK_STR_EQ("2015-08-30T12:36:00Z", gi.commit_time);
 	CHECK_STR_EQ(dir, gi.root);
+	/* core.abbrev sets the length, as for git itself. */
+	free(abbrev);
+	CHECK_INT_EQ(0, sh(dir, "git config core.abbrev 12"));
+	abbrev = capture(dir, "git rev-parse --short HEAD");
+	read_ok(&gi, dir, 0);
+	CHECK_INT_EQ(12, strlen(gi.short_commit));
+	CHECK_STR_EQ(abbrev, gi.short_commit);
 	ams_git_info_release(&gi);
 	free(full);
 	free(abbrev);
