@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "http.h"
 #include "log.h"
+#include "sts.h"
 #include "uri.h"
 
 #define NO_CREDENTIALS                                                      \
@@ -232,6 +233,38 @@ enum ams_code ams_creds_provider_resolve(struct ams_creds_provider *p,
 
 /* ---- Building providers ----------------------------------------------------- */
 
+void ams_creds__role_req(struct ams_sts_assume_role_req *req,
+			 const struct ams_creds_provider *p)
+{
+	memset(req, 0, sizeof(*req));
+	req->role_arn = p->role_arn;
+	req->session_name = p->session_name;
+	req->duration_s = p->duration_s;
+	req->external_id = p->external_id;
+	req->tags = p->tags;
+	req->ntags = p->ntags;
+	req->transitive_tag_keys = (const char *const *)p->transitive;
+	req->ntransitive_tag_keys = p->ntransitive;
+	req->source_identity = p->source_identity;
+}
+
+static void no_param(void *payload, const char *name, const char *value)
+{
+	(void)payload;
+	(void)name;
+	(void)value;
+}
+
+/* Checks the AssumeRole parameters the provider will send. */
+static enum ams_code check_role(const struct ams_creds_provider *p,
+				struct ams_err *err)
+{
+	struct ams_sts_assume_role_req req;
+
+	ams_creds__role_req(&req, p);
+	return ams_sts_build_assume_role(&req, no_param, NULL, err);
+}
+
 static struct ams_creds_provider *static_provider(struct ams_aws *aws,
 						  const struct ams_creds *c,
 						  char *describe)
@@ -361,11 +394,10 @@ static char *default_session_name(const struct ams_creds_chain_opts *opts)
 
 static void set_account_from_arn(struct ams_creds_provider *p)
 {
-	char *account = ams_creds_arn_account(p->role_arn);
+	char account[13];
 
-	if (account)
+	if (ams_sts_arn_account(account, p->role_arn))
 		ams_identity_set_account(p->id, account);
-	free(account);
 }
 
 /*
@@ -380,6 +412,7 @@ static enum ams_code web_identity_provider(struct ams_creds_provider **out,
 	const char *arn_from = "AWS_ROLE_ARN";
 	struct ams_creds_provider *p;
 	char *where = ams_creds__where(ch->cfg, profile);
+	enum ams_code rc;
 
 	if (env) {
 		file = ams_creds_config_env(ch->cfg,
@@ -411,6 +444,15 @@ static enum ams_code web_identity_provider(struct ams_creds_provider **out,
 			 where);
 		free(where);
 		return AMS_ECREDS;
+	}
+	rc = ams_sts_check_role_arn(arn, ch->err);
+	if (!rc && session)
+		rc = ams_sts_check_session_name(session, ch->err);
+	if (rc) {
+		ams_err_prefix(ch->err, "web identity (%s)",
+			       strcmp(arn_from, "role_arn") ? arn_from : where);
+		free(where);
+		return rc;
 	}
 	p = provider_new(
 	    ch->aws, AMS_CREDS_WEB_IDENTITY,
@@ -755,6 +797,11 @@ static enum ams_code role_provider(struct ams_creds_provider **out,
 	p->role_from = where;
 	set_account_from_arn(p);
 	rc = role_settings(p, ch, profile, where);
+	if (!rc) {
+		rc = check_role(p, ch->err);
+		if (rc)
+			ams_err_prefix(ch->err, "%s", where);
+	}
 	if (rc) {
 		ams_creds_provider_free(p);
 		return rc;
@@ -849,64 +896,6 @@ enum ams_code ams_creds_chain_new(struct ams_creds_provider **out,
 
 /* ---- Roles for the program itself ------------------------------------------ */
 
-static bool valid_name(const char *s, size_t min, size_t max, const char *extra)
-{
-	size_t n = strlen(s), i;
-
-	if (n < min || n > max)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || strchr(extra, c)))
-			return false;
-	}
-	return true;
-}
-
-static enum ams_code check_role_opts(const struct ams_creds_role_opts *o,
-				     struct ams_err *err)
-{
-	if (!o->role_arn || strncmp(o->role_arn, "arn:", 4) ||
-	    !strstr(o->role_arn, ":role/"))
-		return ams_fail(err, AMS_EUSAGE,
-				"role '%s' is not a role ARN "
-				"(arn:<partition>:iam::<account>:role/<name>)",
-				o->role_arn ? o->role_arn : "");
-	if (!o->session_name || !valid_name(o->session_name, 2, 64, "+=,.@-"))
-		return ams_fail(err, AMS_EUSAGE,
-				"role session name '%s' must be 2-64 "
-				"characters of letters, digits and +=,.@_-",
-				o->session_name ? o->session_name : "");
-	if (o->external_id && !valid_name(o->external_id, 2, 1224, "+=,.@:/-"))
-		return ams_fail(err, AMS_EUSAGE,
-				"external id for role '%s' must be 2-1224 "
-				"characters of letters, digits and +=,.@:/_-",
-				o->role_arn);
-	if (o->duration_s && (o->duration_s < 900 || o->duration_s > 43200))
-		return ams_fail(err, AMS_EUSAGE,
-				"role duration %u s is outside 900-43200",
-				o->duration_s);
-	if (o->source_identity &&
-	    (!valid_name(o->source_identity, 2, 64, "+=,.@-") ||
-	     !strncmp(o->source_identity, "aws:", 4)))
-		return ams_fail(err, AMS_EUSAGE,
-				"source identity '%s' must be 2-64 characters "
-				"of letters, digits and +=,.@_- not starting "
-				"with 'aws:'",
-				o->source_identity);
-	if (o->ntags > 50 || o->ntransitive > 50)
-		return ams_fail(err, AMS_ELIMIT,
-				"at most 50 session tags and 50 transitive "
-				"tag keys");
-	if (!o->sts_region || !*o->sts_region)
-		return ams_fail(err, AMS_EUSAGE,
-				"no STS Region to assume role '%s' in",
-				o->role_arn);
-	return AMS_OK;
-}
-
 enum ams_code ams_creds_assume_role_new(struct ams_creds_provider **out,
 					struct ams_aws *aws,
 					struct ams_identity *base,
@@ -918,9 +907,14 @@ enum ams_code ams_creds_assume_role_new(struct ams_creds_provider **out,
 	enum ams_code rc;
 
 	*out = NULL;
-	rc = check_role_opts(opts, err);
-	if (rc)
-		return rc;
+	if (!opts->sts_region || !*opts->sts_region)
+		return ams_fail(err, AMS_EUSAGE,
+				"no STS Region to assume role '%s' in",
+				opts->role_arn ? opts->role_arn : "");
+	if (!opts->role_arn || !opts->session_name)
+		return ams_fail(err, AMS_EUSAGE,
+				"assuming a role needs a role ARN and a "
+				"session name");
 	p = provider_new(aws, AMS_CREDS_ASSUME_ROLE,
 			 xasprintf("role '%s'", opts->role_arn));
 	p->base = base;
@@ -942,6 +936,11 @@ enum ams_code ams_creds_assume_role_new(struct ams_creds_provider **out,
 				sizeof(*p->transitive));
 	for (i = 0; i < opts->ntransitive; i++)
 		p->transitive[i] = xstrdup(opts->transitive_tag_keys[i]);
+	rc = check_role(p, err);
+	if (rc) {
+		ams_creds_provider_free(p);
+		return rc;
+	}
 	set_account_from_arn(p);
 	*out = p;
 	return AMS_OK;

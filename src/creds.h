@@ -55,6 +55,7 @@
 struct ams_aws;
 struct ams_identity;
 struct ams_endpoint_config;
+struct ams_tag;
 
 /* Longest source_profile chain followed (hops). */
 #define AMS_CREDS_MAX_CHAIN 16
@@ -161,23 +162,12 @@ enum ams_code ams_creds_parse_metadata(struct ams_creds *out, const char *json,
 				       size_t len, const char *source,
 				       struct ams_err *err);
 /*
- * Parses an AssumeRole or AssumeRoleWithWebIdentity response: the
- * <Credentials> element under <result_element>, and the account id from
- * AssumedRoleUser/Arn. Element text is trimmed.
- */
-enum ams_code ams_creds_parse_sts(struct ams_creds *out, const char *xml,
-				  size_t len, const char *result_element,
-				  struct ams_err *err);
-/*
  * Checks a container credentials URL: https to any host; http only to a
  * loopback address, localhost, 169.254.170.2, 169.254.170.23 or
  * fd00:ec2::23. Returns AMS_OK or AMS_ECREDS saying why.
  */
 enum ams_code ams_creds_check_container_url(const char *url,
 					    struct ams_err *err);
-/* The account id field of an ARN, as a new string; NULL if none. */
-char *ams_creds_arn_account(const char *arn);
-
 /* ---- Providers ----------------------------------------------------------- */
 
 struct ams_creds_provider;
@@ -220,19 +210,14 @@ enum ams_code ams_creds_chain_new(struct ams_creds_provider **out,
 				  const struct ams_creds_chain_opts *opts,
 				  struct ams_err *err);
 
-/* Options of an AssumeRole the program makes for itself. */
-struct ams_creds_tag {
-	const char *key;
-	const char *value;
-};
-
+/* Options of an AssumeRole the program makes for itself (sts.h limits). */
 struct ams_creds_role_opts {
-	const char *role_arn;		  /* required */
-	const char *session_name;	  /* required: 2-64 of [\w+=,.@-] */
-	const char *external_id;	  /* NULL: none */
-	unsigned duration_s;		  /* 0: STS default (3600) */
-	const char *source_identity;	  /* NULL: none */
-	const struct ams_creds_tag *tags; /* session tags */
+	const char *role_arn;	     /* required */
+	const char *session_name;    /* required: 2-64 of [\w+=,.@-] */
+	const char *external_id;     /* NULL: none */
+	unsigned duration_s;	     /* 0: STS default (3600) */
+	const char *source_identity; /* NULL: none */
+	const struct ams_tag *tags;  /* session tags */
 	size_t ntags;
 	const char *const *transitive_tag_keys;
 	size_t ntransitive;
@@ -244,8 +229,9 @@ struct ams_creds_role_opts {
  * (borrowed: must outlive the provider) at the regional STS endpoint of
  * opts->sts_region, and are refreshed by calling it again before they
  * expire. opts is copied. Nothing is sent until the credentials are
- * first needed. Returns AMS_OK or AMS_EUSAGE for missing or invalid
- * options (named).
+ * first needed. The options are checked now (ams_sts_build_assume_role):
+ * returns AMS_OK, AMS_EUSAGE naming a missing or invalid option, or
+ * AMS_ELIMIT for too many tags.
  */
 enum ams_code ams_creds_assume_role_new(struct ams_creds_provider **out,
 					struct ams_aws *aws,
@@ -296,7 +282,10 @@ struct ams_creds_caller {
 	char *partition; /* "aws", "aws-cn", "aws-us-gov" (from the ARN) */
 };
 
-/* Parses a GetCallerIdentity response into *out (zeroed first). */
+/*
+ * Parses a GetCallerIdentity response (ams_sts_parse_get_caller_identity)
+ * into *out, adding the partition. Returns AMS_OK or AMS_EPARSE.
+ */
 enum ams_code ams_creds_parse_caller(struct ams_creds_caller *out,
 				     const char *xml, size_t len,
 				     struct ams_err *err);

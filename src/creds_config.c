@@ -20,7 +20,7 @@
 #include "log.h"
 #include "procspawn.h"
 #include "uri.h"
-#include "xml.h"
+#include "sts.h"
 
 /* Keys whose values are secrets in either file. */
 static const char *const secret_keys[] = {
@@ -532,130 +532,30 @@ out:
 	return AMS_OK;
 }
 
-static enum ams_code xml_trimmed(char **out, const struct ams_xml_node *from,
-				 const char *path, bool required,
-				 struct ams_err *err)
-{
-	struct ams_str s;
-	char *raw = NULL;
-	enum ams_code rc;
-
-	if (required)
-		rc = ams_xml_get_str(&raw, from, path, err);
-	else
-		rc = ams_xml_get_str_opt(&raw, from, path, err);
-	*out = NULL;
-	if (rc || !raw)
-		return rc;
-	s = ams_str_trim(ams_str_from(raw));
-	*out = ams_str_dup(s);
-	ams_free_secret(raw);
-	return AMS_OK;
-}
-
-enum ams_code ams_creds_parse_sts(struct ams_creds *out, const char *xml,
-				  size_t len, const char *result_element,
-				  struct ams_err *err)
-{
-	struct ams_xml_doc *doc = NULL;
-	const struct ams_xml_node *res, *c;
-	char *akid = NULL, *secret = NULL, *token = NULL, *exp = NULL;
-	char *arn = NULL, *account = NULL;
-	time_t expiration = 0;
-	enum ams_code rc;
-
-	rc = ams_xml_parse(&doc, xml, len, err);
-	if (rc)
-		return rc;
-	res = ams_xml_find(ams_xml_root(doc), result_element);
-	c = ams_xml_find(res, "Credentials");
-	if (!c) {
-		rc = ams_fail(err, AMS_EPARSE, "%s/Credentials: missing",
-			      result_element);
-		goto out;
-	}
-	rc = xml_trimmed(&akid, c, "AccessKeyId", true, err);
-	if (!rc)
-		rc = xml_trimmed(&secret, c, "SecretAccessKey", true, err);
-	ams_log_add_secret(secret);
-	if (!rc)
-		rc = xml_trimmed(&token, c, "SessionToken", true, err);
-	ams_log_add_secret(token);
-	if (!rc)
-		rc = xml_trimmed(&exp, c, "Expiration", true, err);
-	if (!rc && !ams_clock_parse_iso8601(exp, &expiration))
-		rc = ams_fail(err, AMS_EPARSE,
-			      "Credentials/Expiration: '%s' is not an ISO "
-			      "8601 time",
-			      exp);
-	if (!rc)
-		rc = xml_trimmed(&arn, res, "AssumedRoleUser/Arn", false, err);
-	if (!rc) {
-		account = arn ? ams_creds_arn_account(arn) : NULL;
-		rc = ams_creds_set(out, akid, secret, token, expiration,
-				   account, err);
-	}
-out:
-	ams_xml_free(doc);
-	free(akid);
-	ams_free_secret(secret);
-	ams_free_secret(token);
-	free(exp);
-	free(arn);
-	free(account);
-	return rc;
-}
-
-char *ams_creds_arn_account(const char *arn)
-{
-	struct ams_str rest = ams_str_from(arn), field = AMS_STR_NULL;
-	int i;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return NULL;
-	for (i = 0; i < 5 && rest.ptr; i++)
-		field = ams_str_split(&rest, ':');
-	if (i < 5 || !rest.ptr || !field.len)
-		return NULL;
-	return ams_str_dup(field);
-}
-
 enum ams_code ams_creds_parse_caller(struct ams_creds_caller *out,
 				     const char *xml, size_t len,
 				     struct ams_err *err)
 {
-	struct ams_xml_doc *doc = NULL;
-	const struct ams_xml_node *res;
-	struct ams_str rest, part;
+	struct ams_sts_caller c;
+	struct ams_str rest;
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = ams_xml_parse(&doc, xml, len, err);
+	rc = ams_sts_parse_get_caller_identity(&c, xml, len, err);
 	if (rc)
 		return rc;
-	res = ams_xml_find(ams_xml_root(doc), "GetCallerIdentityResult");
-	if (!res)
-		rc = ams_fail(err, AMS_EPARSE,
-			      "GetCallerIdentityResult: missing");
-	if (!rc)
-		rc = xml_trimmed(&out->account, res, "Account", true, err);
-	if (!rc)
-		rc = xml_trimmed(&out->arn, res, "Arn", true, err);
-	if (!rc)
-		rc = xml_trimmed(&out->user_id, res, "UserId", false, err);
-	if (!rc) {
-		rest = ams_str_from(out->arn);
-		part = ams_str_split(&rest, ':');
-		if (!ams_str_eq(part, "arn") || !rest.ptr)
-			rc = ams_fail(err, AMS_EPARSE,
-				      "Arn: '%s' is not an ARN", out->arn);
-		else
-			out->partition = ams_str_dup(ams_str_split(&rest, ':'));
+	rest = ams_str_from(c.arn);
+	if (!ams_str_eq(ams_str_split(&rest, ':'), "arn") || !rest.ptr) {
+		rc =
+		    ams_fail(err, AMS_EPARSE, "Arn: '%s' is not an ARN", c.arn);
+		ams_sts_caller_release(&c);
+		return rc;
 	}
-	ams_xml_free(doc);
-	if (rc)
-		ams_creds_caller_release(out);
-	return rc;
+	out->partition = ams_str_dup(ams_str_split(&rest, ':'));
+	out->account = c.account;
+	out->arn = c.arn;
+	out->user_id = c.user_id;
+	return AMS_OK;
 }
 
 void ams_creds_caller_release(struct ams_creds_caller *c)

@@ -19,6 +19,7 @@
 #include "buf.h"
 #include "http.h"
 #include "log.h"
+#include "sts.h"
 
 /* Token files are small; anything bigger is a mistake. */
 #define TOKEN_FILE_MAX (64u * 1024)
@@ -100,144 +101,142 @@ static void context_error(struct ams_err *out, const struct ams_err *in,
 	ams_buf_release(&sb);
 }
 
-static void finish_parsed(struct ams_creds_provider *p, enum ams_code rc,
-			  const struct ams_creds *c, const struct ams_err *e,
-			  const char *context)
+/* Fails the fetch with in, put in context. */
+static void fail_in_context(struct ams_creds_provider *p,
+			    const struct ams_err *in, const char *context)
 {
 	struct ams_err out = AMS_ERR_INIT;
 
-	if (!rc) {
-		ams_creds__finish(p, c, NULL);
-		return;
-	}
-	context_error(&out, e, context);
+	context_error(&out, in, context);
 	ams_creds__finish(p, NULL, &out);
 }
 
 /* ---- STS --------------------------------------------------------------------- */
 
-static void on_sts(const struct ams_aws_result *res, void *payload,
-		   const char *result_element, const char *context)
-{
-	struct ams_creds_provider *p = payload;
-	struct ams_creds c = AMS_CREDS_INIT;
-	struct ams_err e = AMS_ERR_INIT;
-	enum ams_code rc;
-
-	if (res->err->code) {
-		finish_parsed(p, res->err->code, NULL, res->err, context);
-		return;
-	}
-	rc = ams_creds_parse_sts(&c, res->body, res->body_len, result_element,
-				 &e);
-	if (!rc && !c.account_id) {
-		char *account = ams_creds_arn_account(p->role_arn);
-
-		free(c.account_id);
-		c.account_id = account;
-	}
-	if (rc)
-		ams_err_prefix(&e, "%s response", result_element);
-	finish_parsed(p, rc, &c, &e, context);
-	ams_creds_release(&c);
-}
-
 static char *role_context(const struct ams_creds_provider *p,
 			  const char *action)
 {
-	char *account = ams_creds_arn_account(p->role_arn);
-	char *s;
+	char account[13];
 
-	s = xasprintf("%s failed (account %s, STS %s)", action,
-		      account ? account : "unknown", p->sts_region);
-	free(account);
-	return s;
+	if (!ams_sts_arn_account(account, p->role_arn))
+		snprintf(account, sizeof(account), "unknown");
+	return xasprintf("%s failed (account %s, STS %s)", action, account,
+			 p->sts_region);
+}
+
+typedef enum ams_code(sts_parse_fn)(struct ams_sts_session *out,
+				    const char *body, size_t len,
+				    struct ams_err *err);
+
+static void on_sts(const struct ams_aws_result *res,
+		   struct ams_creds_provider *p, sts_parse_fn *parse,
+		   const char *action)
+{
+	struct ams_sts_session s;
+	struct ams_err e = AMS_ERR_INIT;
+	char *context = role_context(p, action);
+
+	memset(&s, 0, sizeof(s));
+	if (res->err->code) {
+		fail_in_context(p, res->err, context);
+	} else if (parse(&s, res->body, res->body_len, &e)) {
+		fail_in_context(p, &e, context);
+	} else {
+		ams_log_verbose("%s: assumed %s", p->describe,
+				s.assumed_role_arn ? s.assumed_role_arn : "");
+		ams_creds__finish(p, &s.creds, NULL);
+	}
+	ams_sts_session_release(&s);
+	free(context);
 }
 
 static void on_web_identity(const struct ams_aws_result *res, void *payload)
 {
-	struct ams_creds_provider *p = payload;
-	char *context = role_context(p, "AssumeRoleWithWebIdentity");
-
-	on_sts(res, payload, "AssumeRoleWithWebIdentityResult", context);
-	free(context);
-}
-
-void ams_creds__fetch_web_identity(struct ams_creds_provider *p)
-{
-	struct ams_buf token = AMS_BUF_INIT;
-	struct ams_err e = AMS_ERR_INIT;
-	struct ams_aws_call *call;
-	struct ams_str t;
-	char *tok, buf[16];
-
-	if (read_token_file(&token, p->token_file, "web identity token file",
-			    &e)) {
-		ams_creds__finish(p, NULL, &e);
-		ams_buf_release_secure(&token);
-		return;
-	}
-	t = ams_str_trim(ams_str_make(token.buf, token.len));
-	if (!t.len) {
-		ams_fail(&e, AMS_ECREDS,
-			 "web identity token file '%s' is empty",
-			 p->token_file);
-		ams_creds__finish(p, NULL, &e);
-		ams_buf_release_secure(&token);
-		return;
-	}
-	tok = ams_str_dup(t);
-	ams_buf_release_secure(&token);
-	ams_log_add_secret(tok);
-	call = ams_aws_call_new(p->aws, AMS_SVC_STS, p->sts_region,
-				"AssumeRoleWithWebIdentity", NULL);
-	ams_aws_call_param(call, "RoleArn", p->role_arn);
-	ams_aws_call_param(call, "RoleSessionName", p->session_name);
-	ams_aws_call_param(call, "WebIdentityToken", tok);
-	if (p->duration_s) {
-		snprintf(buf, sizeof(buf), "%u", p->duration_s);
-		ams_aws_call_param(call, "DurationSeconds", buf);
-	}
-	ams_free_secret(tok);
-	ams_aws_call_submit(call, on_web_identity, p);
+	on_sts(res, payload, ams_sts_parse_assume_role_with_web_identity,
+	       AMS_STS_ASSUME_ROLE_WITH_WEB_IDENTITY);
 }
 
 static void on_assume_role(const struct ams_aws_result *res, void *payload)
 {
-	struct ams_creds_provider *p = payload;
-	char *context = role_context(p, "AssumeRole");
+	on_sts(res, payload, ams_sts_parse_assume_role, AMS_STS_ASSUME_ROLE);
+}
 
-	on_sts(res, payload, "AssumeRoleResult", context);
-	free(context);
+static void add_param(void *payload, const char *name, const char *value)
+{
+	ams_aws_call_param(payload, name, value);
+}
+
+/* Reads the token file again: the CI may have rotated it. */
+static enum ams_code web_identity_token(char **out,
+					const struct ams_creds_provider *p,
+					struct ams_err *err)
+{
+	struct ams_buf token = AMS_BUF_INIT;
+	struct ams_str t;
+	enum ams_code rc;
+
+	*out = NULL;
+	rc = read_token_file(&token, p->token_file, "web identity token file",
+			     err);
+	if (!rc) {
+		ams_log_add_secret(token.buf);
+		t = ams_str_trim(ams_str_make(token.buf, token.len));
+		if (!t.len)
+			rc = ams_fail(err, AMS_ECREDS,
+				      "web identity token file '%s' is empty",
+				      p->token_file);
+		else
+			*out = ams_str_dup(t);
+	}
+	ams_buf_release_secure(&token);
+	return rc;
+}
+
+void ams_creds__fetch_web_identity(struct ams_creds_provider *p)
+{
+	struct ams_sts_web_identity_req req;
+	struct ams_err e = AMS_ERR_INIT;
+	struct ams_aws_call *call;
+	char *tok = NULL;
+
+	if (web_identity_token(&tok, p, &e)) {
+		ams_creds__finish(p, NULL, &e);
+		return;
+	}
+	ams_log_add_secret(tok);
+	memset(&req, 0, sizeof(req));
+	req.role_arn = p->role_arn;
+	req.session_name = p->session_name;
+	req.web_identity_token = tok;
+	req.duration_s = p->duration_s;
+	call = ams_aws_call_new(p->aws, AMS_SVC_STS, p->sts_region,
+				AMS_STS_ASSUME_ROLE_WITH_WEB_IDENTITY, NULL);
+	if (ams_sts_build_assume_role_with_web_identity(&req, add_param, call,
+							&e)) {
+		ams_aws_call_discard(call);
+		ams_err_prefix(&e, "web identity token file '%s'",
+			       p->token_file);
+		ams_creds__finish(p, NULL, &e);
+	} else {
+		ams_aws_call_submit(call, on_web_identity, p);
+	}
+	ams_free_secret(tok);
 }
 
 void ams_creds__fetch_assume_role(struct ams_creds_provider *p)
 {
+	struct ams_sts_assume_role_req req;
+	struct ams_err e = AMS_ERR_INIT;
 	struct ams_aws_call *call;
-	char buf[16];
-	size_t i;
 
+	ams_creds__role_req(&req, p);
 	call = ams_aws_call_new(p->aws, AMS_SVC_STS, p->sts_region,
-				"AssumeRole", p->base);
-	ams_aws_call_param(call, "RoleArn", p->role_arn);
-	ams_aws_call_param(call, "RoleSessionName", p->session_name);
-	if (p->duration_s) {
-		snprintf(buf, sizeof(buf), "%u", p->duration_s);
-		ams_aws_call_param(call, "DurationSeconds", buf);
+				AMS_STS_ASSUME_ROLE, p->base);
+	if (ams_sts_build_assume_role(&req, add_param, call, &e)) {
+		ams_aws_call_discard(call);
+		ams_creds__finish(p, NULL, &e);
+		return;
 	}
-	if (p->external_id)
-		ams_aws_call_param(call, "ExternalId", p->external_id);
-	for (i = 0; i < p->ntags; i++) {
-		ams_aws_call_paramf(call, p->tags[i].key, "Tags.member.%zu.Key",
-				    i + 1);
-		ams_aws_call_paramf(call, p->tags[i].value,
-				    "Tags.member.%zu.Value", i + 1);
-	}
-	for (i = 0; i < p->ntransitive; i++)
-		ams_aws_call_paramf(call, p->transitive[i],
-				    "TransitiveTagKeys.member.%zu", i + 1);
-	if (p->source_identity)
-		ams_aws_call_param(call, "SourceIdentity", p->source_identity);
 	ams_aws_call_submit(call, on_assume_role, p);
 }
 

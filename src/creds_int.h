@@ -11,6 +11,7 @@
 
 #include "creds.h"
 #include "ini.h"
+#include "tags.h"
 
 struct ams_creds_config {
 	ams_creds_getenv_fn *getenv_fn;
@@ -33,11 +34,6 @@ const struct ams_ini_section *ams_creds__section(
  */
 char *ams_creds__where(const struct ams_creds_config *cfg, const char *profile);
 
-struct ams_creds__tag {
-	char *key;
-	char *value;
-};
-
 struct ams_creds_provider {
 	enum ams_creds_kind kind;
 	char *describe;
@@ -56,7 +52,7 @@ struct ams_creds_provider {
 	char *external_id;
 	char *source_identity;
 	unsigned duration_s;
-	struct ams_creds__tag *tags;
+	struct ams_tag *tags;
 	size_t ntags;
 	char **transitive;
 	size_t ntransitive;
@@ -94,6 +90,10 @@ void ams_creds__fetch_web_identity(struct ams_creds_provider *p);
 void ams_creds__fetch_assume_role(struct ams_creds_provider *p);
 void ams_creds__fetch_container(struct ams_creds_provider *p);
 void ams_creds__fetch_imds(struct ams_creds_provider *p);
+/* Fills an AssumeRole request from the provider (borrowing its strings). */
+struct ams_sts_assume_role_req;
+void ams_creds__role_req(struct ams_sts_assume_role_req *req,
+			 const struct ams_creds_provider *p);
 /* creds NULL: failure described by err. */
 void ams_creds__finish(struct ams_creds_provider *p,
 		       const struct ams_creds *creds,
