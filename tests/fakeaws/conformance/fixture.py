@@ -57,7 +57,8 @@ def session():
     return _session
 
 
-NO_RETRY = Config(retries={"total_max_attempts": 1})
+NO_RETRY = Config(retries={"total_max_attempts": 1},
+                  parameter_validation=False)
 
 
 class Emulator(object):
