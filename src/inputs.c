@@ -14,6 +14,7 @@
 #include "ec2.h"
 #include "endpoint.h"
 #include "fileio.h"
+#include "orgs.h"
 
 #define DEFAULT_PARALLEL 64
 #define MAX_PARALLEL 1024
@@ -283,92 +284,6 @@ static void accounts_from_file(struct ams_job_config *cfg, const char *path,
 	ams_buf_release(&sb);
 }
 
-static bool all_of(const char *s, size_t n, const char *set)
-{
-	return strspn(s, set) == n;
-}
-
-#define LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
-
-/*
- * arn:<partition>:organizations::<12 digits>:<rest>; returns rest or
- * NULL.
- */
-static const char *org_arn_rest(const char *arn)
-{
-	static const char *const prefixes[] = { "arn:aws:", "arn:aws-cn:",
-						"arn:aws-us-gov:" };
-	const char *p = NULL;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(prefixes); i++)
-		if (!strncmp(arn, prefixes[i], strlen(prefixes[i])))
-			p = arn + strlen(prefixes[i]);
-	if (!p || strncmp(p, "organizations::", 15))
-		return NULL;
-	p += 15;
-	if (strspn(p, "0123456789") != 12 || p[12] != ':')
-		return NULL;
-	return p + 13;
-}
-
-/* "o-" + 10..32 of [a-z0-9]; returns the length or 0. */
-static size_t org_id_len(const char *p)
-{
-	size_t n;
-
-	if (strncmp(p, "o-", 2))
-		return 0;
-	n = strspn(p + 2, LOWER_DIGITS);
-	return n >= 10 && n <= 32 ? n + 2 : 0;
-}
-
-enum ams_code ams_inputs_check_org_arn(const char *arn, struct ams_err *err)
-{
-	const char *rest = org_arn_rest(arn);
-	size_t n;
-
-	if (rest && !strncmp(rest, "organization/", 13)) {
-		n = org_id_len(rest + 13);
-		if (n && !rest[13 + n])
-			return AMS_OK;
-	}
-	return ams_fail(err, AMS_EUSAGE,
-			"'%s' is not an organization ARN "
-			"(arn:aws:organizations::<management account>:"
-			"organization/o-...)",
-			arn);
-}
-
-enum ams_code ams_inputs_check_ou_arn(const char *arn, struct ams_err *err)
-{
-	const char *rest = org_arn_rest(arn), *ou, *dash;
-	size_t n;
-
-	if (!rest || strncmp(rest, "ou/", 3))
-		goto bad;
-	n = org_id_len(rest + 3);
-	if (!n || rest[3 + n] != '/')
-		goto bad;
-	ou = rest + 3 + n + 1;
-	if (strncmp(ou, "ou-", 3))
-		goto bad;
-	dash = strchr(ou + 3, '-');
-	if (!dash || dash - (ou + 3) < 4 || dash - (ou + 3) > 32 ||
-	    !all_of(ou + 3, (size_t)(dash - (ou + 3)), LOWER_DIGITS))
-		goto bad;
-	n = strlen(dash + 1);
-	if (n < 8 || n > 32 || !all_of(dash + 1, n, LOWER_DIGITS))
-		goto bad;
-	return AMS_OK;
-bad:
-	return ams_fail(err, AMS_EUSAGE,
-			"'%s' is not an OU ARN "
-			"(arn:aws:organizations::<management account>:"
-			"ou/o-.../ou-...)",
-			arn);
-}
-
 enum ams_code ams_inputs_check_session_name(const char *name,
 					    struct ams_err *err)
 {
@@ -394,8 +309,8 @@ static void resolve_arns(char ***out, size_t *nr, const struct ams_opts *o,
 
 	v = ams_opts_list(o, opt, &n);
 	for (i = 0; i < n; i++) {
-		if (ou ? ams_inputs_check_ou_arn(v[i], &err)
-		       : ams_inputs_check_org_arn(v[i], &err)) {
+		if (ou ? ams_orgs_check_ou_arn(v[i], &err)
+		       : ams_orgs_check_org_arn(v[i], &err)) {
 			ams_err_prefix(&err, "--%s", opt);
 			ams_problems_take(pr, &err);
 		} else if (strv_has(*out, *nr, v[i])) {

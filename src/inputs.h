@@ -55,9 +55,6 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 				 struct ams_problems *problems);
 void ams_inputs_release(struct ams_inputs *in);
 
-/* Checks an organization ARN / OU ARN (aws-behaviour.md §12). */
-enum ams_code ams_inputs_check_org_arn(const char *arn, struct ams_err *err);
-enum ams_code ams_inputs_check_ou_arn(const char *arn, struct ams_err *err);
 /* RoleSessionName: 2-64 of [A-Za-z0-9_+=,.@-]. */
 enum ams_code ams_inputs_check_session_name(const char *name,
 					    struct ams_err *err);

@@ -104,7 +104,7 @@ test_expect_success 'every account problem is reported at once' '
 '
 
 test_expect_success 'ARNs, roles and tags are checked before any call' '
-	check_usage "'\''arn:aws:organizations::1:ou/x'\'' is not an OU ARN" \
+	check_usage "invalid organizational unit ARN '\''arn:aws:organizations::1:ou/x'\''" \
 		--manifest manifest.json --ou-arn arn:aws:organizations::1:ou/x \
 		--accounts 222222222222 &&
 	grep "needs a role" err &&
