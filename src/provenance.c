@@ -37,25 +37,73 @@ static char *dup_trim_slash(const char *s)
 	return xstrndup(s, len);
 }
 
+/*
+ * Applies the longest matching url.<base>.insteadOf rule, as git does
+ * when it resolves a remote; NULL when no rule matches.
+ */
+static char *rewrite_url(git_config *cfg, const char *url)
+{
+	static const char suffix[] = ".insteadof";
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	size_t best = 0, nlen, vlen;
+	char *base = NULL, *out;
+
+	if (git_config_iterator_new(&it, cfg) < 0)
+		return NULL;
+	while (git_config_next(&e, it) == 0) {
+		nlen = strlen(e->name);
+		vlen = e->value ? strlen(e->value) : 0;
+		if (strncmp(e->name, "url.", 4) || nlen < 4 + sizeof(suffix) ||
+		    strcmp(e->name + nlen - (sizeof(suffix) - 1), suffix) ||
+		    vlen <= best || strncmp(url, e->value, vlen))
+			continue;
+		best = vlen;
+		free(base);
+		base = xstrndup(e->name + 4, nlen - 4 - (sizeof(suffix) - 1));
+	}
+	git_config_iterator_free(it);
+	if (!base)
+		return NULL;
+	out = xasprintf("%s%s", base, url + best);
+	free(base);
+	return out;
+}
+
+/*
+ * remote.origin.url from the configuration, rewritten by insteadOf. The
+ * configuration is read directly rather than through git_remote_lookup,
+ * whose refspec matching leaks memory in some libgit2 builds.
+ */
 static enum ams_code read_remote(struct ams_git_info *gi, git_repository *repo,
 				 struct ams_err *err)
 {
-	git_remote *remote = NULL;
-	const char *url;
+	git_config *cfg = NULL;
+	git_buf url = GIT_BUF_INIT;
+	char *rewritten;
 	int rc;
 
-	rc = git_remote_lookup(&remote, repo, "origin");
-	if (rc == GIT_ENOTFOUND || rc == GIT_EINVALIDSPEC)
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		return git_fail(err, "cannot read the configuration of",
+				gi->root);
+	rc = git_config_get_string_buf(&url, cfg, "remote.origin.url");
+	if (rc == GIT_ENOTFOUND) {
+		git_config_free(cfg);
 		return AMS_OK;
-	if (rc < 0)
+	}
+	if (rc < 0) {
+		git_config_free(cfg);
 		return git_fail(err, "cannot read remote 'origin' of",
 				gi->root);
-	url = git_remote_url(remote);
-	if (url) {
-		ams_ci_env_url_register_secrets(url);
-		gi->remote_url = ams_ci_env_url_strip(url);
 	}
-	git_remote_free(remote);
+	ams_ci_env_url_register_secrets(url.ptr);
+	rewritten = rewrite_url(cfg, url.ptr);
+	if (rewritten)
+		ams_ci_env_url_register_secrets(rewritten);
+	gi->remote_url = ams_ci_env_url_strip(rewritten ? rewritten : url.ptr);
+	free(rewritten);
+	git_buf_dispose(&url);
+	git_config_free(cfg);
 	return AMS_OK;
 }
 

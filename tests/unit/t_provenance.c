@@ -260,6 +260,7 @@ static void test_remote_url(void)
 {
 	struct ams_git_info gi;
 	char *dir = new_repo();
+	char *url;
 	size_t i;
 
 	memset(&gi, 0, sizeof(gi));
@@ -273,6 +274,21 @@ static void test_remote_url(void)
 		read_ok(&gi, dir, 0);
 		CHECK_STR_EQ(remotes[i].want, gi.remote_url);
 	}
+	/* url.<base>.insteadOf rewrites, the longest match winning. */
+	CHECK_INT_EQ(0,
+		     sh(dir, "git remote set-url origin gh:org/repo.git && "
+			     "git config url.https://github.com/.insteadOf gh: "
+			     "&& git config url.ssh://git@other/.insteadOf g"));
+	read_ok(&gi, dir, 0);
+	CHECK_STR_EQ("https://github.com/org/repo.git", gi.remote_url);
+	CHECK_INT_EQ(0, sh(dir, "git config "
+				"url.https://tok:en@ghe.example/o/.insteadOf "
+				"gh:org/"));
+	read_ok(&gi, dir, 0);
+	CHECK_STR_EQ("https://ghe.example/o/repo.git", gi.remote_url);
+	url = capture(dir, "git remote get-url origin");
+	CHECK_STR_EQ("https://tok:en@ghe.example/o/repo.git", url);
+	free(url);
 	/* Only "origin" counts. */
 	CHECK_INT_EQ(0, sh(dir, "git remote rename origin upstream"));
 	read_ok(&gi, dir, 0);
