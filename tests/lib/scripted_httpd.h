@@ -32,7 +32,7 @@ struct test_server {
 	char url[256];
 };
 
-static const char *test_server_script(void)
+static inline const char *test_server_script(void)
 {
 	static char path[4096];
 	char exe[2048], *slash;
@@ -67,7 +67,7 @@ static const char *test_server_script(void)
 	return NULL;
 }
 
-static int test_server_start(struct test_server *s)
+static inline int test_server_start(struct test_server *s)
 {
 	int in[2], out[2];
 	const char *script = test_server_script();
@@ -109,7 +109,7 @@ static int test_server_start(struct test_server *s)
 	return 0;
 }
 
-static void test_server_stop(struct test_server *s)
+static inline void test_server_stop(struct test_server *s)
 {
 	if (s->pid <= 0)
 		return;
@@ -119,8 +119,8 @@ static void test_server_stop(struct test_server *s)
 }
 
 /* A URL on the server; static storage, overwritten by the next call. */
-static const char *test_server_url(const struct test_server *s,
-				   const char *path)
+static inline const char *test_server_url(const struct test_server *s,
+					  const char *path)
 {
 	static char url[512];
 
@@ -128,16 +128,16 @@ static const char *test_server_url(const struct test_server *s,
 	return url;
 }
 
-static size_t test_server_collect(char *data, size_t size, size_t n,
-				  void *userp)
+static inline size_t test_server_collect(char *data, size_t size, size_t n,
+					 void *userp)
 {
 	ams_buf_add(userp, data, size * n);
 	return size * n;
 }
 
 /* A blocking GET for the test's own bookkeeping; returns the status. */
-static long test_server_get(const struct test_server *s, const char *path,
-			    struct ams_buf *body)
+static inline long test_server_get(const struct test_server *s,
+				   const char *path, struct ams_buf *body)
 {
 	CURL *e = curl_easy_init();
 	long status = 0;
@@ -158,7 +158,8 @@ static long test_server_get(const struct test_server *s, const char *path,
  * "keys.<key>". Returns -1 when unavailable. The stats request itself
  * opens one connection and counts as one request, after the reading.
  */
-static long test_server_stat(const struct test_server *s, const char *path)
+static inline long test_server_stat(const struct test_server *s,
+				    const char *path)
 {
 	struct ams_buf body = AMS_BUF_INIT;
 	struct ams_json *doc = NULL;
@@ -177,7 +178,7 @@ static long test_server_stat(const struct test_server *s, const char *path)
 	return out;
 }
 
-static void test_server_reset(const struct test_server *s)
+static inline void test_server_reset(const struct test_server *s)
 {
 	struct ams_buf body = AMS_BUF_INIT;
 

@@ -13,7 +13,7 @@
 #include "buf.h"
 
 /* Appends the file's bytes to out; returns 0, or -1 when not found. */
-static int test_fixture_read(struct ams_buf *out, const char *rel)
+static inline int test_fixture_read(struct ams_buf *out, const char *rel)
 {
 	char path[4096], exe[2048], *slash;
 	const char *top = getenv("AMS_TOP");
