@@ -71,9 +71,9 @@ struct ams_ci_env {
 	bool pull_request;   /* the run builds a pull or merge request */
 };
 
-#define AMS_CI_ENV_INIT     \
-	{                   \
-		AMS_CI_NONE \
+#define AMS_CI_ENV_INIT               \
+	{                             \
+		.system = AMS_CI_NONE \
 	}
 
 /*

@@ -528,6 +528,7 @@ const char *ams_provenance_placeholder(const char *name, void *payload)
 		{ "build.name", p->packer.name },
 		{ "build.builder_type", p->packer.builder_type },
 		{ "build.time", p->packer.build_time },
+		{ "packer.builder_type", p->packer.builder_type },
 		{ "packer.run_uuid", p->packer.run_uuid },
 	};
 	size_t i;

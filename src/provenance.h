@@ -163,9 +163,9 @@ const char *ams_provenance_from_name(enum ams_provenance_from from);
  * Placeholder lookup for ams_tags_expand (tags.h); payload is a
  * const struct ams_provenance *. Names: git.commit, git.short_commit,
  * git.commit_time, git.branch, git.tag, git.dirty, git.repository,
- * ci.system, ci.run_id, ci.run_url, build.name, build.builder_type,
- * build.time, packer.run_uuid. Returns a borrowed value, "" for a known
- * name without a value, NULL for an unknown name.
+ * ci.system, ci.run_id, ci.run_url, build.name, build.builder_type (also
+ * packer.builder_type), build.time, packer.run_uuid. Returns a borrowed
+ * value, "" for a known name without a value, NULL for an unknown name.
  */
 const char *ams_provenance_placeholder(const char *name, void *payload);
 
