@@ -17,6 +17,7 @@
 #include "http.h"
 #include "inputs.h"
 #include "log.h"
+#include "provenance.h"
 #include "report.h"
 #include "share.h"
 
@@ -35,6 +36,61 @@ static const char *process_getenv(const char *name, void *payload)
 {
 	(void)payload;
 	return getenv(name);
+}
+
+/*
+ * Provenance: git (libgit2) and the CI run before the inputs are
+ * resolved, so --tag can use {git.*} and {ci.*}; the Packer build after.
+ */
+static void collect_provenance(struct ams_provenance *prov,
+			       const struct ams_opts *o)
+{
+	struct ams_err err = AMS_ERR_INIT;
+	unsigned flags = 0;
+
+	if (ams_opts_source(o, "dirty-check") != AMS_SRC_DEFAULT &&
+	    !ams_opts_flag(o, "dirty-check"))
+		flags |= AMS_PROVENANCE_NO_DIRTY_CHECK;
+	if (ams_provenance_collect(
+		prov, ams_opts_str(o, "repo") ? ams_opts_str(o, "repo") : ".",
+		flags, ams_ci_env_getenv_process, NULL, &err))
+		ams_log_warn("provenance: %s", err.msg);
+}
+
+/* Adds the provenance tags and the default session name to cfg. */
+static enum ams_code apply_provenance(struct ams_job_config *cfg,
+				      struct ams_provenance *prov,
+				      const struct ams_inputs *in,
+				      const struct ams_opts *o,
+				      struct ams_err *err)
+{
+	struct ams_provenance_tags pt;
+	size_t i;
+
+	if (in->build) {
+		ams_packer_build_from_manifest(&prov->packer, in->build);
+		ams_provenance_resolve(prov);
+	}
+	for (i = 0; i < prov->nr_warnings; i++)
+		ams_log_warn("provenance: %s", prov->warnings[i]);
+	if (!cfg->session_name)
+		cfg->session_name =
+		    prov->git.short_commit
+			? xasprintf("amishare-%s", prov->git.short_commit)
+			: xstrdup("amishare");
+	if (ams_opts_source(o, "provenance-tags") != AMS_SRC_DEFAULT &&
+	    !ams_opts_flag(o, "provenance-tags"))
+		return AMS_OK;
+	memset(&pt, 0, sizeof(pt));
+	if (ams_provenance_tags(&pt, prov, ams_opts_str(o, "provenance-prefix"),
+				err))
+		return AMS_EUSAGE;
+	for (i = 0; i < pt.n; i++)
+		if (!ams_tags_get(&cfg->extra_tags, pt.v[i].key))
+			ams_tags_set(&cfg->provenance_tags, pt.v[i].key,
+				     pt.v[i].value);
+	ams_provenance_tags_release(&pt);
+	return AMS_OK;
 }
 
 struct session {
@@ -214,6 +270,7 @@ static int run_job(enum ams_job_mode mode, const char *name, int argc,
 	struct ams_report_meta meta;
 	struct session s;
 	struct ams_share_env env;
+	struct ams_provenance prov;
 	struct ams_err err = AMS_ERR_INIT;
 	enum ams_code rc;
 	int code;
@@ -222,6 +279,7 @@ static int run_job(enum ams_job_mode mode, const char *name, int argc,
 	memset(&job, 0, sizeof(job));
 	memset(&in, 0, sizeof(in));
 	memset(&cfg, 0, sizeof(cfg));
+	ams_provenance_init(&prov);
 	if (ams_opts_parse(&o, ams_job_opt_defs, ams_job_opt_count, argc - 1,
 			   argv + 1, process_getenv, NULL, ".amishare.json",
 			   &err)) {
@@ -229,9 +287,15 @@ static int run_job(enum ams_job_mode mode, const char *name, int argc,
 		return ams_cmd_usage_error(name, "%s", err.msg);
 	}
 	set_log_level(&o);
-	if (ams_inputs_resolve(&cfg, &in, &o, mode, process_getenv, NULL, NULL,
-			       NULL, &problems)) {
+	collect_provenance(&prov, &o);
+	if (ams_inputs_resolve(&cfg, &in, &o, mode, process_getenv, NULL,
+			       ams_provenance_placeholder, &prov, &problems)) {
 		print_problems(&problems);
+		code = AMS_EXIT_USAGE;
+		goto out;
+	}
+	if (apply_provenance(&cfg, &prov, &in, &o, &err)) {
+		ams_log_error("%s", err.msg);
 		code = AMS_EXIT_USAGE;
 		goto out;
 	}
@@ -261,6 +325,8 @@ static int run_job(enum ams_job_mode mode, const char *name, int argc,
 	meta.manifest_path = in.manifest_path;
 	meta.run_uuid = in.run_uuid;
 	meta.build_name = in.build_name;
+	meta.provenance = ams_provenance_report_json;
+	meta.provenance_payload = &prov;
 
 	memset(&env, 0, sizeof(env));
 	env.aws = s.aws;
@@ -289,6 +355,7 @@ out:
 	ams_job_config_release(&cfg);
 	ams_inputs_release(&in);
 	session_release(&s);
+	ams_provenance_release(&prov);
 	ams_problems_release(&problems);
 	ams_opts_release(&o);
 	return code;

@@ -71,8 +71,13 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	  "write provenance tags (default; --no-provenance-tags)", false },
 	{ "provenance-prefix", 0, AMS_OPT_STRING, "PREFIX",
 	  "key prefix of provenance tags", false },
-	{ "tag-source", 0, AMS_OPT_FLAG, NULL,
-	  "also write provenance tags on the source AMI", false },
+	{ "repo", 0, AMS_OPT_STRING, "PATH",
+	  "git repository for provenance (default: the working directory)",
+	  false },
+	{ "dirty-check", 0, AMS_OPT_FLAG, NULL,
+	  "scan the work tree for changes (default; --no-dirty-check for "
+	  "huge trees)",
+	  false },
 	/* Sharing. */
 	{ "share-snapshots", 0, AMS_OPT_FLAG, NULL,
 	  "also grant createVolumePermission on the AMI's snapshots", false },
@@ -573,7 +578,6 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 	resolve_images(in, opts, getenv_fn, env_payload, problems);
 	resolve_targets(cfg, opts, problems);
 	resolve_tags(cfg, in, opts, extra_lookup, lookup_payload, problems);
-	cfg->tag_source = ams_opts_flag(opts, "tag-source");
 	cfg->share_snapshots = ams_opts_flag(opts, "share-snapshots");
 	cfg->allow_public = ams_opts_flag(opts, "allow-public");
 	cfg->preflight = ams_opts_flag(opts, "preflight");

@@ -56,7 +56,6 @@ struct ams_job_config {
 	size_t nr_exclude_tags;
 	struct ams_tags extra_tags; /* --tag, placeholders expanded */
 	struct ams_tags provenance_tags;
-	bool tag_source; /* also write provenance tags on the source AMI */
 	/* Sharing. */
 	bool share_snapshots;
 	bool allow_public;

@@ -13,7 +13,7 @@ OU=arn:aws:organizations::100000000000:ou/o-amishare01/ou-ams1-prodnest
 E1=$(ami_of "$TEST_DIR/manifest.json" us-east-1)
 W1=$(ami_of "$TEST_DIR/manifest.json" eu-west-1)
 set -- --accounts 222222222222,333333333333 --ou-arn "$OU" \
-	--role-name AmishareTagger --tag 'Build={build.name}'
+	--role-name AmishareTagger --tag 'Build={build.name}' --no-provenance-tags
 ARGS=("$@")
 
 test_expect_success 'targets see nothing before the share' '

@@ -16,7 +16,7 @@ W1=$(ami_of "$TEST_DIR/manifest.json" eu-west-1)
 
 test_expect_success 'a target without the role fails alone (exit 1)' '
 	test_expect_code 1 amishare share --accounts 100000000000,222222222222 \
-		--role-name AmishareTagger --report r.json >out &&
+		--role-name AmishareTagger --no-provenance-tags --report r.json >out &&
 	test "$(json_get r.json "d[\"status\"]")" = partial &&
 	json_get r.json "sorted((r[\"account\"], r[\"region\"], r[\"status\"], (r[\"error\"] or {}).get(\"step\"), (r[\"error\"] or {}).get(\"code\")) for r in d[\"results\"])" >res &&
 	cat res &&
@@ -40,7 +40,7 @@ test_expect_success 'CreateTags unauthorized in one region fails only there' '
 	EOF
 	fakeaws_ctl faults deny.json >/dev/null &&
 	test_expect_code 1 amishare share --accounts 333333333333 \
-		--role-name AmishareTagger --report r.json >out &&
+		--role-name AmishareTagger --no-provenance-tags --report r.json >out &&
 	grep "eu-west-1 .* 333333333333 failed   create-tags: UnauthorizedOperation" out &&
 	grep "us-east-1 .* 333333333333 ok " out &&
 	awsview tags 333333333333:us-east-1:$E1 333333333333:eu-west-1:$W1 >t &&
@@ -51,7 +51,7 @@ test_expect_success 'CreateTags unauthorized in one region fails only there' '
 test_expect_success 'a rerun converges once the permission is fixed' '
 	fakeaws_ctl faults-clear >/dev/null &&
 	before=$(api_count CreateTags 333333333333) &&
-	amishare share --accounts 333333333333 --role-name AmishareTagger >out &&
+	amishare share --accounts 333333333333 --role-name AmishareTagger --no-provenance-tags >out &&
 	test "$(api_count CreateTags 333333333333)" = $((before + 1)) &&
 	awsview tags 333333333333:eu-west-1:$W1 >t && grep "Name=golden" t
 '
@@ -59,7 +59,7 @@ test_expect_success 'a rerun converges once the permission is fixed' '
 test_expect_success 'a slow share is waited for within --visibility-wait' '
 	echo "{\"propagation_delay_seconds\": 2}" >slow.json &&
 	fakeaws_ctl faults slow.json >/dev/null &&
-	amishare share --accounts 444444444444 --role-name AmishareTagger \
+	amishare share --accounts 444444444444 --role-name AmishareTagger --no-provenance-tags \
 		--ami us-east-1:$E1 --visibility-wait 20 --report r.json >out &&
 	test "$(json_get r.json "d[\"results\"][0][\"attempts\"] > 2")" = True &&
 	awsview tags 444444444444:us-east-1:$E1 >t && grep "Name=golden" t
@@ -69,7 +69,7 @@ test_expect_success 'a share slower than --visibility-wait fails as not visible'
 	echo "{\"propagation_delay_seconds\": 30}" >slow.json &&
 	fakeaws_ctl faults slow.json >/dev/null &&
 	test_expect_code 1 amishare share --accounts 555555555555 \
-		--role-name AmishareTagger --ami us-east-1:$E1 \
+		--role-name AmishareTagger --no-provenance-tags --ami us-east-1:$E1 \
 		--visibility-wait 2 >out &&
 	grep "555555555555 failed   describe-images: InvalidAMIID.NotFound" out &&
 	fakeaws_ctl faults-clear >/dev/null
@@ -79,13 +79,13 @@ test_expect_success 'more than 50 tags to write is refused before any write' '
 	args="" && for i in $(seq 1 50); do args="$args --tag k$i=v"; done &&
 	before=$(api_count ModifyImageAttribute) &&
 	test_expect_code 2 amishare share --accounts 666666666666 \
-		--role-name AmishareTagger --ami us-east-1:$E1 $args 2>err &&
+		--role-name AmishareTagger --no-provenance-tags --ami us-east-1:$E1 $args 2>err &&
 	grep "51 tags to write" err && grep "nothing was changed" err &&
 	test "$(api_count ModifyImageAttribute)" = "$before"
 '
 
 test_expect_success 'the target'\''s own tags count toward its 50' '
-	amishare share --accounts 222222222222 --role-name AmishareTagger \
+	amishare share --accounts 222222222222 --role-name AmishareTagger --no-provenance-tags \
 		--ami us-east-1:$E1 >/dev/null &&
 	python3 -c "
 import botocore.session, os
@@ -96,7 +96,7 @@ c = botocore.session.get_session().create_client(\"ec2\", region_name=\"us-east-
 c.create_tags(Resources=[\"$E1\"], Tags=[{\"Key\": \"own%d\" % i, \"Value\": \"x\"} for i in range(48)])
 " &&
 	test_expect_code 1 amishare share --accounts 222222222222 \
-		--role-name AmishareTagger --ami us-east-1:$E1 \
+		--role-name AmishareTagger --no-provenance-tags --ami us-east-1:$E1 \
 		--tag a=1 --tag b=2 >out &&
 	grep "222222222222 failed   tag-limit: TagLimitExceeded: the image would carry 51 tags" out
 '
