@@ -378,16 +378,21 @@ enum ams_code ams_provenance_collect(struct ams_provenance *out,
 				     ams_ci_getenv_fn *get, void *payload,
 				     struct ams_err *err)
 {
+	struct ams_err git_err = AMS_ERR_INIT;
 	enum ams_code rc;
 
 	ams_provenance_init(out);
-	rc = ams_git_info_read(&out->git, path, flags, err);
-	if (rc)
-		return rc;
+	rc = ams_git_info_read(&out->git, path, flags, &git_err);
+	if (rc) {
+		/* Recorded, so the CI and Packer facts still count. */
+		out->git.state = AMS_GIT_ERROR;
+		out->git.reason = xstrdup(git_err.msg);
+		ams_err_copy(err, &git_err);
+	}
 	ams_ci_env_detect(&out->ci, get, payload);
 	ams_packer_build_from_env(&out->packer, get, payload);
 	ams_provenance_resolve(out);
-	return AMS_OK;
+	return rc;
 }
 
 static void add_warning(struct ams_provenance *prov, char *msg)
@@ -554,6 +559,7 @@ const char *ams_git_state_name(enum ams_git_state state)
 	switch (state) {
 	case AMS_GIT_NO_REPO: return "no-repository";
 	case AMS_GIT_UNBORN: return "unborn";
+	case AMS_GIT_ERROR: return "error";
 	case AMS_GIT_OK: break;
 	}
 	return "ok";

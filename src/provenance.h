@@ -30,6 +30,7 @@ enum ams_git_state {
 	AMS_GIT_OK = 0,	 /* HEAD names a commit */
 	AMS_GIT_NO_REPO, /* no repository at or above the path */
 	AMS_GIT_UNBORN,	 /* a repository whose HEAD has no commit yet */
+	AMS_GIT_ERROR,	 /* libgit2 failed (ams_provenance_collect only) */
 };
 
 /*
@@ -78,7 +79,7 @@ enum ams_provenance_flags {
 enum ams_code ams_git_info_read(struct ams_git_info *out, const char *path,
 				unsigned flags, struct ams_err *err);
 void ams_git_info_release(struct ams_git_info *gi);
-/* "ok", "no-repository" or "unborn". */
+/* "ok", "no-repository", "unborn" or "error". */
 const char *ams_git_state_name(enum ams_git_state state);
 /* "clean", "dirty" or "unknown". */
 const char *ams_git_dirty_name(enum ams_git_dirty dirty);
@@ -139,8 +140,10 @@ void ams_provenance_init(struct ams_provenance *prov);
 /*
  * Reads git at path (flags as for ams_git_info_read), the CI from the
  * environment callback and the Packer build from the same environment,
- * then resolves. *out is initialised here. On AMS_EGIT *out is left
- * initialised and empty.
+ * then resolves. *out is initialised here. When libgit2 fails the result
+ * is still complete: git.state is AMS_GIT_ERROR with the message in
+ * git.reason, the CI and Packer facts are there, and AMS_EGIT is
+ * returned with err set, for the caller to treat as fatal or not.
  */
 enum ams_code ams_provenance_collect(struct ams_provenance *out,
 				     const char *path, unsigned flags,

@@ -201,6 +201,15 @@ test_expect_success 'an unborn HEAD is reported, exit 0' '
 	expect trunk "$(jget st.json predicate.buildDefinition.internalParameters.git.branch)"
 '
 
+test_expect_success 'an unreadable repository exits 1 with the reason' '
+	git clone -q repo broken &&
+	h=$(git -C broken rev-parse HEAD) &&
+	rm -f broken/.git/objects/$(echo $h | cut -c1-2)/$(echo $h | cut -c3-) &&
+	test_expect_code 1 amishare provenance --repo broken >out 2>err &&
+	test ! -s out &&
+	grep "^amishare: error: cannot read the HEAD commit of" err
+'
+
 test_expect_success 'usage errors exit 2 with one line' '
 	for args in "--ami us-east-1" "--ami moon:ami-12345678" \
 		"--ami us-east-1:ami-XYZ" "--output xml" "--frob" "extra" \

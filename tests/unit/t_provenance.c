@@ -656,6 +656,32 @@ static void test_report_json(void)
 	free(dir);
 }
 
+/* A missing HEAD commit object is a libgit2 failure: recorded, returned. */
+static void test_broken_repository(void)
+{
+	struct ams_provenance prov;
+	struct ams_err err = AMS_ERR_INIT;
+	char *dir = new_repo();
+	const char *env[] = { "GITLAB_CI=true", "CI_COMMIT_SHA=abc", NULL };
+
+	CHECK_INT_EQ(0, sh(dir, "h=$(git rev-parse HEAD) && "
+				"rm -f .git/objects/$(echo $h | cut -c1-2)/"
+				"$(echo $h | cut -c3-)"));
+	CHECK_INT_EQ(AMS_EGIT,
+		     ams_provenance_collect(&prov, dir, 0,
+					    ams_ci_env_getenv_envp, env, &err));
+	CHECK_INT_EQ(AMS_EGIT, err.code);
+	CHECK(strstr(err.msg, dir) != NULL);
+	CHECK_INT_EQ(AMS_GIT_ERROR, prov.git.state);
+	CHECK_STR_EQ(err.msg, prov.git.reason);
+	CHECK_STR_EQ("error", ams_git_state_name(prov.git.state));
+	CHECK(prov.git.commit == NULL);
+	CHECK_STR_EQ("abc", prov.commit);
+	CHECK_INT_EQ(AMS_PROVENANCE_CI, prov.commit_from);
+	ams_provenance_release(&prov);
+	free(dir);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -691,6 +717,8 @@ int main(void)
 	TEST(test_no_repository, "no repository is a recorded state");
 	TEST(test_bare_repository, "bare repository");
 	TEST(test_shallow_clone, "shallow clone reads without failing");
+	TEST(test_broken_repository,
+	     "a libgit2 failure is returned and recorded with the CI facts");
 	TEST(test_detached_branch_from_ci,
 	     "detached HEAD takes the branch from GitHub, GitLab, Jenkins");
 	TEST(test_commit_mismatch_warns,
