@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "clock.h"
 #include "orgs.h"
@@ -828,6 +829,11 @@ out:
 }
 
 /* ---- Request builders -------------------------------------------------- */
+
+void ams_ec2_call_param(void *call, const char *name, const char *value)
+{
+	ams_aws_call_param(call, name, value);
+}
 
 bool ams_ec2_dry_run_ok(const struct ams_err *err)
 {

@@ -249,6 +249,9 @@ void ams_ec2_resource_tags_release(struct ams_ec2_resource_tags *tags);
 typedef void(ams_ec2_param_fn)(void *payload, const char *name,
 			       const char *value);
 
+/* The ams_ec2_param_fn that appends to a struct ams_aws_call (payload). */
+void ams_ec2_call_param(void *call, const char *name, const char *value);
+
 /* Filter.N.Name and Filter.N.Value.M: names like "tag:Name", "state". */
 struct ams_ec2_filter {
 	const char *name;

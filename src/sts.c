@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "ec2.h"
 #include "endpoint.h"
@@ -165,6 +166,11 @@ bool ams_sts_arn_account(char out[13], const char *arn)
 }
 
 /* ---- Request builders -------------------------------------------------- */
+
+void ams_sts_call_param(void *call, const char *name, const char *value)
+{
+	ams_aws_call_param(call, name, value);
+}
 
 static enum ams_code check_duration(unsigned duration_s, struct ams_err *err)
 {

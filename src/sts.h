@@ -5,8 +5,8 @@
  * STS speaks the AWS query protocol (aws-behaviour.md §1.2): form
  * parameters like EC2's, but lists are "member" lists
  * (Tags.member.1.Key), and answers wrap their output in <{Action}Result>.
- * Builders hand parameters to a callback (ams_ec2_param_fn's shape, so
- * ams_aws_call_param fits through ams_sts_call_param); parsers are pure.
+ * Builders hand parameters to a callback (ams_sts_call_param fills an
+ * aws call; tests collect them); parsers are pure.
  *
  * Secrets: parsed credentials go into struct ams_creds (sigv4.h), which
  * registers the secret key and session token for redaction and wipes
@@ -63,6 +63,9 @@ bool ams_sts_arn_account(char out[13], const char *arn);
 
 typedef void(ams_sts_param_fn)(void *payload, const char *name,
 			       const char *value);
+
+/* The ams_sts_param_fn that appends to a struct ams_aws_call (payload). */
+void ams_sts_call_param(void *call, const char *name, const char *value);
 
 struct ams_sts_assume_role_req {
 	const char *role_arn;	  /* required */
