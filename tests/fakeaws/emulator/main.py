@@ -102,15 +102,15 @@ async def run(args):
             "sub": sub, "iat": now, "nbf": now, "exp": now + 86400})
         with open(args.token_file, "w") as f:
             f.write(tok)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     scheme = "https" if args.tls else "http"
     sys.stdout.write("ready %s://127.0.0.1:%d\n" % (scheme, port))
     if ca_path:
         sys.stdout.write("ca %s\n" % ca_path)
     sys.stdout.flush()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await server.close()
     if logf:
