@@ -873,6 +873,21 @@ static const char *key_account(const struct ams_aws_call *call)
 	return call->id->label;
 }
 
+/* "a/b[/c/d]": built without printf, this runs for every call. */
+static void add_key(struct ams_buf *key, const char *a, const char *b,
+		    const char *c, const char *d)
+{
+	ams_buf_addstr(key, a);
+	ams_buf_addch(key, '/');
+	ams_buf_addstr(key, b);
+	if (c) {
+		ams_buf_addch(key, '/');
+		ams_buf_addstr(key, c);
+		ams_buf_addch(key, '/');
+		ams_buf_addstr(key, d);
+	}
+}
+
 static void attach_limits(struct ams_aws_call *call)
 {
 	struct ams_aws *aws = call->aws;
@@ -882,7 +897,7 @@ static void attach_limits(struct ams_aws_call *call)
 	uint64_t now = ams_clock_mono_ms();
 
 	if (aws->opts.retry_quota) {
-		ams_buf_addf(&key, "%s/%s", key_account(call), call->region);
+		add_key(&key, key_account(call), call->region, NULL, NULL);
 		call->req->quota = ams_ratelimit_quota(aws->rl, key.buf,
 						       aws->opts.retry_quota);
 	}
@@ -898,8 +913,8 @@ static void attach_limits(struct ams_aws_call *call)
 	}
 	if (name && refill > 0) {
 		ams_buf_reset(&key);
-		ams_buf_addf(&key, "%s/%s/%s/%s", key_account(call),
-			     call->region, ams_service_name(call->svc), name);
+		add_key(&key, key_account(call), call->region,
+			ams_service_name(call->svc), name);
 		call->req->bucket =
 		    ams_ratelimit_bucket(aws->rl, key.buf, cap, refill, now);
 	}

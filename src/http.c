@@ -543,13 +543,40 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return size * nmemb;
 }
 
+/* Options that never change for a handle: set once when it is created. */
+static void configure_once(struct ams_http *h, struct ams_http_slot *s)
+{
+	CURL *e = s->easy;
+
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+			 h->opts.http_version == 2
+			     ? (long)CURL_HTTP_VERSION_2TLS
+			     : (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_bundle)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_bundle);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+}
+
+/*
+ * A handle from the pool. Handles are not curl_easy_reset(): every option
+ * an attempt may change is set again by configure().
+ */
 static struct ams_http_slot *get_slot(struct ams_http *h)
 {
 	struct ams_http_slot *s = h->free_slots;
 
 	if (s) {
 		h->free_slots = s->next_free;
-		curl_easy_reset(s->easy);
 		return s;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -558,6 +585,7 @@ static struct ams_http_slot *get_slot(struct ams_http *h)
 		free(s);
 		return NULL;
 	}
+	configure_once(h, s);
 	return s;
 }
 
@@ -577,12 +605,14 @@ static struct curl_slist *build_headers(const struct ams_http_req *req)
 
 	for (i = 0; i < req->nheaders; i++) {
 		ams_buf_reset(&line);
+		ams_buf_addstr(&line, req->headers[i].name);
 		/* "Name;" is curl's way to send a header with no value. */
-		if (*req->headers[i].value)
-			ams_buf_addf(&line, "%s: %s", req->headers[i].name,
-				     req->headers[i].value);
-		else
-			ams_buf_addf(&line, "%s;", req->headers[i].name);
+		if (*req->headers[i].value) {
+			ams_buf_add(&line, ": ", 2);
+			ams_buf_addstr(&line, req->headers[i].value);
+		} else {
+			ams_buf_addch(&line, ';');
+		}
 		next = curl_slist_append(list, line.buf);
 		if (!next)
 			break;
@@ -604,8 +634,11 @@ static void set_method(CURL *e, struct ams_http_req *req)
 			 req->method == AMS_HTTP_PUT ||
 			 (req->method == AMS_HTTP_DELETE && req->body.len);
 
+	/* Undo whatever the handle's previous request set. */
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	switch (req->method) {
-	case AMS_HTTP_GET: curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); break;
+	case AMS_HTTP_GET: break;
 	case AMS_HTTP_HEAD: curl_easy_setopt(e, CURLOPT_NOBODY, 1L); break;
 	case AMS_HTTP_POST: curl_easy_setopt(e, CURLOPT_POST, 1L); break;
 	case AMS_HTTP_PUT:
@@ -634,27 +667,10 @@ static void configure(struct ams_http *h, struct ams_http_slot *s,
 	s->headers = build_headers(req);
 	curl_easy_setopt(e, CURLOPT_URL, req->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, req);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_SHARE, h->share);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, req);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, req);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-			 h->opts.http_version == 2
-			     ? (long)CURL_HTTP_VERSION_2TLS
-			     : (long)CURL_HTTP_VERSION_1_1);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (h->ca_bundle)
-		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_bundle);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
 	set_method(e, req);
 }

@@ -32,7 +32,12 @@ struct test_server {
 	char url[256];
 };
 
-static inline const char *test_server_script(void)
+/*
+ * Finds rel (e.g. "tests/lib/scripted_httpd.py") in the source tree: under
+ * $AMS_TOP, the current directory, or two or three levels above the test
+ * binary (build/tests/t_x). Static storage; NULL when not found.
+ */
+static inline const char *test_source_path(const char *rel)
 {
 	static char path[4096];
 	char exe[2048], *slash;
@@ -40,31 +45,32 @@ static inline const char *test_server_script(void)
 	const char *top = getenv("AMS_TOP");
 
 	if (top) {
-		snprintf(path, sizeof(path), "%s/tests/lib/scripted_httpd.py",
-			 top);
+		snprintf(path, sizeof(path), "%s/%s", top, rel);
 		if (!access(path, R_OK))
 			return path;
 	}
-	snprintf(path, sizeof(path), "tests/lib/scripted_httpd.py");
+	snprintf(path, sizeof(path), "%s", rel);
 	if (!access(path, R_OK))
 		return path;
-	/* build/tests/t_x -> ../../tests/lib */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		if (slash)
 			*slash = '\0';
-		snprintf(path, sizeof(path),
-			 "%s/../../tests/lib/scripted_httpd.py", exe);
+		snprintf(path, sizeof(path), "%s/../../%s", exe, rel);
 		if (!access(path, R_OK))
 			return path;
-		snprintf(path, sizeof(path),
-			 "%s/../../../tests/lib/scripted_httpd.py", exe);
+		snprintf(path, sizeof(path), "%s/../../../%s", exe, rel);
 		if (!access(path, R_OK))
 			return path;
 	}
 	return NULL;
+}
+
+static inline const char *test_server_script(void)
+{
+	return test_source_path("tests/lib/scripted_httpd.py");
 }
 
 static inline int test_server_start(struct test_server *s)
