@@ -127,14 +127,6 @@ size_t ams_ec2_utf8_chars(const char *s)
 	return chars;
 }
 
-static bool has_control(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 bool ams_ec2_tag_key_is_reserved(const char *key)
 {
 	return key && !strncasecmp(key, "aws:", 4);
@@ -155,10 +147,6 @@ enum ams_code ams_ec2_check_tag_key(const char *key, struct ams_err *err)
 				"tag key '%.40s...' has %zu characters, more "
 				"than %d",
 				key, n, AMS_EC2_TAG_KEY_MAX_CHARS);
-	if (has_control(key))
-		return ams_fail(err, AMS_EUSAGE,
-				"tag key '%s' contains a control character",
-				key);
 	if (ams_ec2_tag_key_is_reserved(key))
 		return ams_fail(err, AMS_EUSAGE,
 				"tag key '%s' uses the reserved 'aws:' prefix",
@@ -181,10 +169,6 @@ enum ams_code ams_ec2_check_tag_value(const char *value, struct ams_err *err)
 				"tag value '%.40s...' has %zu characters, "
 				"more than %d",
 				value, n, AMS_EC2_TAG_VALUE_MAX_CHARS);
-	if (has_control(value))
-		return ams_fail(err, AMS_EUSAGE,
-				"tag value '%s' contains a control character",
-				value);
 	return AMS_OK;
 }
 

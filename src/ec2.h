@@ -71,8 +71,10 @@ enum ams_code ams_ec2_check_image_id(const char *id, struct ams_err *err);
 enum ams_code ams_ec2_check_snapshot_id(const char *id, struct ams_err *err);
 /*
  * A user tag key: valid UTF-8, 1 to AMS_EC2_TAG_KEY_MAX_CHARS characters
- * (characters, not bytes), no NUL or control characters, and not starting
- * with the reserved "aws:" prefix in any letter case.
+ * (characters, not bytes), not starting with the reserved "aws:" prefix
+ * in any letter case. EC2 accepts any character otherwise (§6), so no
+ * character set is imposed: the cross-service set is a convention, not
+ * an EC2 rule.
  */
 enum ams_code ams_ec2_check_tag_key(const char *key, struct ams_err *err);
 /* A tag value: valid UTF-8, 0 to AMS_EC2_TAG_VALUE_MAX_CHARS characters. */

@@ -45,7 +45,7 @@ static bool all_in(const char *s, size_t n, const char *extra)
 
 /*
  * Checks value against an STS pattern [\w<extra>]{min,max}; what names it
- * in messages. quote false keeps the value out of the message.
+ * in messages.
  */
 static enum ams_code check_pattern(const char *value, const char *what,
 				   size_t min, size_t max, const char *extra,
