@@ -93,6 +93,10 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	  "write the JSON report here (also when the run fails)", false },
 	{ "output", 0, AMS_OPT_STRING, "FORMAT",
 	  "stdout format: text (default) or json", false },
+	{ "dotenv", 0, AMS_OPT_STRING, "PATH",
+	  "write the outcome as a dotenv file (GitLab's "
+	  "artifacts:reports:dotenv)",
+	  false },
 	{ "quiet", 'q', AMS_OPT_FLAG, NULL, "errors only on stderr", false },
 	{ "verbose", 'v', AMS_OPT_FLAG, NULL, "more detail on stderr", true },
 	{ "debug", 0, AMS_OPT_FLAG, NULL,
