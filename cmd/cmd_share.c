@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "ci_outputs.h"
 #include "cmd.h"
 #include "creds.h"
 #include "http.h"
@@ -239,7 +240,7 @@ static int finish(struct ams_job *job, const struct ams_opts *o,
 	const char *path = ams_opts_str(o, "report");
 	const char *fmt = ams_opts_str(o, "output");
 	struct ams_buf out = AMS_BUF_INIT;
-	struct ams_err err = AMS_ERR_INIT;
+	struct ams_err err = AMS_ERR_INIT, ci_err = AMS_ERR_INIT;
 	int code = ams_job_all_ok(job) ? AMS_EXIT_OK : AMS_EXIT_FAILED;
 
 	if (fmt && !strcmp(fmt, "json"))
@@ -256,6 +257,12 @@ static int finish(struct ams_job *job, const struct ams_opts *o,
 	}
 	if (job->interrupted)
 		code = AMS_EXIT_SIGNAL;
+	if (ams_ci_outputs_emit(job, path, ams_opts_str(o, "dotenv"), code,
+				&ci_err)) {
+		ams_log_error("%s", ci_err.msg);
+		if (code == AMS_EXIT_OK)
+			code = AMS_EXIT_FAILED;
+	}
 	return code;
 }
 
