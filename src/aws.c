@@ -624,6 +624,8 @@ void ams_identity_set_creds(struct ams_identity *id,
 {
 	id->generation++;
 	id->stale = false;
+	if (creds == &id->creds) /* handed back as they are */
+		return;
 	if (!creds) {
 		ams_creds_release(&id->creds);
 		id->has_creds = false;

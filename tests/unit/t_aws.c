@@ -872,6 +872,44 @@ static void test_refresh_failure(void)
 	ams_aws_free(aws);
 }
 
+/* A provider that cannot renew: hands back what the identity holds. */
+static void same_creds_hook(struct ams_identity *id, void *payload)
+{
+	(*(int *)payload)++;
+	ams_identity_refresh_done(id, ams_identity_creds(id), NULL);
+}
+
+static void test_refresh_synchronous_same_creds(void)
+{
+	struct ams_aws *aws = client_for("/echo");
+	struct ams_identity *id = ams_identity_new("static keys");
+	struct ams_creds c = AMS_CREDS_INIT;
+	struct ams_err err = AMS_ERR_INIT;
+	struct call_out o = { 0 };
+	int calls = 0;
+	char *auth;
+
+	ams_creds_set(&c, "AKIDSTATIC", SECRET, TOKEN, ams_clock_wall() + 30,
+		      NULL, &err);
+	ams_identity_set_creds(id, &c);
+	ams_creds_release(&c);
+	ams_identity_set_refresh(id, same_creds_hook, &calls);
+	ams_aws_call_submit(ams_aws_call_new(aws, AMS_SVC_EC2, "us-east-1",
+					     "DescribeImages", id),
+			    call_done, &o);
+	run();
+	CHECK_RC(AMS_OK, o.err.code, &o.err);
+	CHECK_INT_EQ(1, calls);
+	CHECK(!ams_identity_refreshing(id));
+	auth = echo_header(&o.body, "Authorization");
+	CHECK(auth && strstr(auth, "Credential=AKIDSTATIC/"));
+	free(auth);
+	CHECK_STR_EQ("AKIDSTATIC", ams_identity_creds(id)->access_key_id);
+	ams_buf_release(&o.body);
+	ams_identity_free(id);
+	ams_aws_free(aws);
+}
+
 static void test_bad_region_async(void)
 {
 	struct ams_aws *aws = client_for("/echo");
@@ -1018,6 +1056,8 @@ int main(void)
 	TEST(test_refresh_only_once_per_call, "a second ExpiredToken is final");
 	TEST(test_refresh_before_expiry, "refresh within the expiry margin");
 	TEST(test_refresh_failure, "refresh failure fails waiting calls");
+	TEST(test_refresh_synchronous_same_creds,
+	     "a refresh may finish at once with the same credentials");
 	TEST(test_bad_region_async, "invalid region fails through done");
 	TEST(test_rate_limit, "client-side bucket paces calls");
 	TEST(test_debug_log_has_no_secrets, "debug log masks secrets");
