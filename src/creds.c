@@ -127,6 +127,7 @@ void ams_creds__finish(struct ams_creds_provider *p,
 	ams_err_clear(&p->last_err);
 	if (creds) {
 		p->fetches++;
+		p->fetched_ms = ams_clock_mono_ms();
 		if (creds->expiration) {
 			ams_clock_iso8601(when, creds->expiration);
 			ams_log_verbose("credentials from %s (key %s) "
@@ -184,10 +185,29 @@ static void start_fetch(struct ams_creds_provider *p)
 	}
 }
 
+/*
+ * The AWS layer asks again whenever credentials are within its refresh
+ * margin. A source whose answers are always inside it (a short-lived
+ * credential_process, IMDS handing out its cached credentials near their
+ * end) would then be asked in a tight loop, so within
+ * AMS_CREDS_MIN_REFETCH_MS of the last fetch the credentials in hand are
+ * kept while they have not expired.
+ */
 static void refresh_hook(struct ams_identity *id, void *payload)
 {
-	(void)id;
-	start_fetch(payload);
+	struct ams_creds_provider *p = payload;
+	const struct ams_creds *cur = ams_identity_creds(id);
+	struct ams_creds keep = AMS_CREDS_INIT;
+
+	if (!p->fetching && cur && p->fetched_ms &&
+	    ams_clock_mono_ms() - p->fetched_ms < AMS_CREDS_MIN_REFETCH_MS &&
+	    (!cur->expiration || cur->expiration > ams_clock_wall())) {
+		ams_creds_copy(&keep, cur);
+		ams_identity_refresh_done(id, &keep, NULL);
+		ams_creds_release(&keep);
+		return;
+	}
+	start_fetch(p);
 }
 
 static bool fresh(const struct ams_creds *c, unsigned long margin_ms)

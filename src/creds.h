@@ -59,6 +59,11 @@ struct ams_tag;
 
 /* Longest source_profile chain followed (hops). */
 #define AMS_CREDS_MAX_CHAIN 16
+/*
+ * The AWS layer's refresh hook fetches again at most this often while the
+ * credentials in hand have not expired (see creds.c refresh_hook).
+ */
+#define AMS_CREDS_MIN_REFETCH_MS 1000u
 /* credential_process must finish within this. */
 #define AMS_CREDS_PROCESS_TIMEOUT_MS 60000L
 

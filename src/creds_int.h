@@ -45,6 +45,7 @@ struct ams_creds_provider {
 	bool fetch_done; /* a fetch finished since resolve started */
 	struct ams_err last_err;
 	unsigned fetches;
+	uint64_t fetched_ms; /* ams_clock_mono_ms() of the last good fetch */
 
 	/* AMS_CREDS_ASSUME_ROLE and AMS_CREDS_WEB_IDENTITY */
 	char *role_arn;
