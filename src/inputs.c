@@ -15,6 +15,7 @@
 #include "endpoint.h"
 #include "fileio.h"
 #include "orgs.h"
+#include "ssm.h"
 
 #define DEFAULT_PARALLEL 64
 #define MAX_PARALLEL 1024
@@ -45,6 +46,10 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	{ "org-arn", 0, AMS_OPT_LIST, "ARN", "share with an organization",
 	  false },
 	{ "ou-arn", 0, AMS_OPT_LIST, "ARN", "share with an organizational unit",
+	  false },
+	{ "org-role", 0, AMS_OPT_STRING, "ARN",
+	  "role in the management or delegated-admin account: tag every "
+	  "active member of --org-arn/--ou-arn too",
 	  false },
 	{ "role-name", 'r', AMS_OPT_STRING, "NAME",
 	  "role to assume in every target account", false },
@@ -81,6 +86,20 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	/* Sharing. */
 	{ "share-snapshots", 0, AMS_OPT_FLAG, NULL,
 	  "also grant createVolumePermission on the AMI's snapshots", false },
+	{ "kms-grants", 0, AMS_OPT_FLAG, NULL,
+	  "create a named KMS grant per key of encrypted snapshots and "
+	  "target",
+	  false },
+	{ "kms-check", 0, AMS_OPT_FLAG, NULL,
+	  "report targets without a KMS grant on encrypted snapshots' keys",
+	  false },
+	{ "ssm-parameter", 0, AMS_OPT_STRING, "NAME",
+	  "write the AMI id into this SSM parameter in every target and "
+	  "region (aws:ec2:image; placeholders allowed)",
+	  false },
+	{ "deprecate-at", 0, AMS_OPT_STRING, "TIME",
+	  "set the image's deprecation time (YYYY-MM-DD or ISO 8601 UTC)",
+	  false },
 	{ "allow-public", 0, AMS_OPT_FLAG, NULL,
 	  "allow the 'all' group (public); refused otherwise", false },
 	{ "preflight", 0, AMS_OPT_FLAG, NULL,
@@ -416,6 +435,8 @@ static void resolve_targets(struct ams_job_config *cfg,
 			ams_problems_take(pr, &err);
 			continue;
 		}
+		cfg->exclude_accounts = strv_push(
+		    cfg->exclude_accounts, &cfg->nr_exclude_accounts, v[i]);
 		for (j = 0; j < cfg->nr_accounts; j++)
 			if (!strcmp(cfg->accounts[j], v[i])) {
 				free(cfg->accounts[j]);
@@ -434,7 +455,21 @@ static void resolve_targets(struct ams_job_config *cfg,
 		ams_problems_add(pr, "no targets: give --accounts, "
 				     "--accounts-file, --org-arn or --ou-arn");
 	resolve_role(cfg, o, pr);
-	if (cfg->nr_accounts && !cfg->role_arn_template)
+	if (ams_opts_str(o, "org-role")) {
+		const char *arn = ams_opts_str(o, "org-role");
+
+		if (strncmp(arn, "arn:", 4) || !strstr(arn, ":iam::") ||
+		    !strstr(arn, ":role/"))
+			ams_problems_add(pr,
+					 "--org-role '%s': expected a role ARN "
+					 "(arn:aws:iam::<account>:role/NAME)",
+					 arn);
+		else if (!cfg->nr_org_arns && !cfg->nr_ou_arns)
+			ams_problems_add(pr, "--org-role needs --org-arn or "
+					     "--ou-arn");
+		cfg->org_role_arn = xstrdup(arn);
+	}
+	if ((cfg->nr_accounts || cfg->org_role_arn) && !cfg->role_arn_template)
 		ams_problems_add(pr, "tagging in target accounts needs a role: "
 				     "give --role-name NAME or --role-arn "
 				     "TEMPLATE");
@@ -498,6 +533,20 @@ static const char *lookup(const char *name, void *payload)
 	return c->extra ? c->extra(name, c->extra_payload) : NULL;
 }
 
+static void lookup_init(struct lookup_ctx *ctx, const struct ams_inputs *in,
+			ams_inputs_placeholder_fn *extra, void *extra_payload)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->in = in;
+	ctx->extra = extra;
+	ctx->extra_payload = extra_payload;
+	ams_clock_iso8601(ctx->timestamp, ams_clock_wall());
+	memcpy(ctx->date, ctx->timestamp, 10);
+	if (in->build && in->build->build_time)
+		ams_clock_iso8601(ctx->build_time,
+				  (time_t)in->build->build_time);
+}
+
 static void resolve_tags(struct ams_job_config *cfg,
 			 const struct ams_inputs *in, const struct ams_opts *o,
 			 ams_inputs_placeholder_fn *extra, void *extra_payload,
@@ -507,17 +556,8 @@ static void resolve_tags(struct ams_job_config *cfg,
 	struct ams_err err = AMS_ERR_INIT;
 	char *const *v;
 	size_t n, i;
-	time_t now = ams_clock_wall();
 
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.in = in;
-	ctx.extra = extra;
-	ctx.extra_payload = extra_payload;
-	ams_clock_iso8601(ctx.timestamp, now);
-	memcpy(ctx.date, ctx.timestamp, 10);
-	if (in->build && in->build->build_time)
-		ams_clock_iso8601(ctx.build_time,
-				  (time_t)in->build->build_time);
+	lookup_init(&ctx, in, extra, extra_payload);
 
 	v = ams_opts_list(o, "tag", &n);
 	for (i = 0; i < n; i++) {
@@ -561,6 +601,57 @@ static void resolve_tags(struct ams_job_config *cfg,
 				 AMS_EC2_MAX_TAGS_PER_RESOURCE);
 }
 
+/* KMS, SSM, deprecation and the provenance prefix. */
+static void resolve_extras(struct ams_job_config *cfg,
+			   const struct ams_inputs *in,
+			   const struct ams_opts *o,
+			   ams_inputs_placeholder_fn *extra,
+			   void *extra_payload, struct ams_problems *pr)
+{
+	const char *ssm = ams_opts_str(o, "ssm-parameter");
+	const char *dep = ams_opts_str(o, "deprecate-at");
+	const char *prefix = ams_opts_str(o, "provenance-prefix");
+	struct ams_err err = AMS_ERR_INIT;
+
+	if (ams_opts_flag(o, "kms-grants") && ams_opts_flag(o, "kms-check"))
+		ams_problems_add(pr, "give --kms-grants or --kms-check, not "
+				     "both");
+	else if (ams_opts_flag(o, "kms-grants"))
+		cfg->kms_mode = AMS_KMS_GRANTS;
+	else if (ams_opts_flag(o, "kms-check"))
+		cfg->kms_mode = AMS_KMS_CHECK;
+	if (ssm) {
+		struct lookup_ctx ctx;
+		struct ams_buf name = AMS_BUF_INIT;
+		char *where = xasprintf("--ssm-parameter '%s'", ssm);
+
+		lookup_init(&ctx, in, extra, extra_payload);
+		if (ams_tags_expand(&name, ssm, lookup, &ctx, where, &err) ||
+		    ams_ssm_check_name(name.buf, &err)) {
+			if (!strstr(err.msg, "--ssm-parameter"))
+				ams_err_prefix(&err, "%s", where);
+			ams_problems_take(pr, &err);
+		}
+		cfg->ssm_parameter = ams_buf_detach(&name, NULL);
+		free(where);
+	}
+	if (dep) {
+		char *full = strlen(dep) == 10 ? xasprintf("%sT00:00:00Z", dep)
+					       : xstrdup(dep);
+		time_t t;
+
+		if (!ams_clock_parse_iso8601(full, &t))
+			ams_problems_add(pr,
+					 "--deprecate-at '%s': expected "
+					 "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ",
+					 dep);
+		else
+			cfg->deprecate_at = (int64_t)t;
+		free(full);
+	}
+	cfg->provenance_prefix = xstrdup(prefix ? prefix : "provenance:");
+}
+
 enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 				 struct ams_inputs *in,
 				 const struct ams_opts *opts,
@@ -582,6 +673,7 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 	resolve_images(in, opts, getenv_fn, env_payload, problems);
 	resolve_targets(cfg, opts, problems);
 	resolve_tags(cfg, in, opts, extra_lookup, lookup_payload, problems);
+	resolve_extras(cfg, in, opts, extra_lookup, lookup_payload, problems);
 	cfg->share_snapshots = ams_opts_flag(opts, "share-snapshots");
 	cfg->allow_public = ams_opts_flag(opts, "allow-public");
 	cfg->preflight = ams_opts_flag(opts, "preflight");

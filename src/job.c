@@ -33,7 +33,11 @@ static void free_strv(char **v, size_t n)
 void ams_job_config_release(struct ams_job_config *cfg)
 {
 	free_strv(cfg->accounts, cfg->nr_accounts);
+	free_strv(cfg->exclude_accounts, cfg->nr_exclude_accounts);
 	free_strv(cfg->org_arns, cfg->nr_org_arns);
+	free(cfg->org_role_arn);
+	free(cfg->provenance_prefix);
+	free(cfg->ssm_parameter);
 	free_strv(cfg->ou_arns, cfg->nr_ou_arns);
 	free(cfg->role_arn_template);
 	ams_free_secret(cfg->external_id);
@@ -118,6 +122,8 @@ static void release_region(struct ams_job_region *r)
 	free_strv(r->perms_before, r->nr_perms_before);
 	free_strv(r->perms_added, r->nr_perms_added);
 	free_strv(r->snapshot_perms_added, r->nr_snapshot_perms_added);
+	free_strv(r->perms_removed, r->nr_perms_removed);
+	free_strv(r->kms_keys, r->nr_kms_keys);
 	ams_tags_release(&r->desired);
 }
 
@@ -136,6 +142,7 @@ void ams_job_release(struct ams_job *job)
 	for (i = 0; i < job->nr_items; i++) {
 		ams_tags_release(&job->items[i].before);
 		ams_tags_release(&job->items[i].written);
+		ams_tags_release(&job->items[i].removed);
 	}
 	free(job->items);
 	free(job->source_account);
@@ -150,6 +157,8 @@ static bool source_ok(const struct ams_job_region *r,
 {
 	if (r->describe != AMS_OUT_OK || r->share != AMS_OUT_OK)
 		return false;
+	if (r->kms == AMS_OUT_FAILED || r->deprecation == AMS_OUT_FAILED)
+		return false;
 	return !cfg->share_snapshots || r->snapshot_share == AMS_OUT_OK;
 }
 
@@ -157,7 +166,7 @@ bool ams_job_all_ok(const struct ams_job *job)
 {
 	size_t i;
 
-	if (job->interrupted)
+	if (job->interrupted || job->org_err.code != AMS_OK)
 		return false;
 	for (i = 0; i < job->nr_regions; i++)
 		if (!source_ok(&job->regions[i], &job->cfg))

@@ -24,6 +24,13 @@ enum ams_job_mode {
 	AMS_JOB_VERIFY,
 };
 
+/* What to do about customer KMS keys of encrypted snapshots. */
+enum ams_kms_mode {
+	AMS_KMS_NONE = 0, /* only refuse AWS managed keys */
+	AMS_KMS_CHECK,	  /* report targets without a grant */
+	AMS_KMS_GRANTS,	  /* create a named grant per key and target */
+};
+
 enum ams_outcome {
 	AMS_OUT_PENDING = 0, /* not decided yet (becomes UNKNOWN at a stop) */
 	AMS_OUT_OK,	     /* true in AWS (written now or already there) */
@@ -37,13 +44,22 @@ const char *ams_outcome_name(enum ams_outcome o);
 
 struct ams_job_config {
 	enum ams_job_mode mode;
+	/*
+	 * Undo instead of do: delete the tags and parameters amishare
+	 * manages in the targets, revoke its grants, remove the launch and
+	 * snapshot permissions. plan and verify look at it the same way.
+	 */
+	bool revoke;
 	/* Targets. */
 	char **accounts;
 	size_t nr_accounts;
+	char **exclude_accounts; /* also applied to org/OU members */
+	size_t nr_exclude_accounts;
 	char **org_arns;
 	size_t nr_org_arns;
 	char **ou_arns;
 	size_t nr_ou_arns;
+	char *org_role_arn;	 /* lists org/OU members when set */
 	char *role_arn_template; /* with {account} and {partition} */
 	char *external_id;	 /* secret-ish: never printed */
 	char *session_name;
@@ -56,6 +72,11 @@ struct ams_job_config {
 	size_t nr_exclude_tags;
 	struct ams_tags extra_tags; /* --tag, placeholders expanded */
 	struct ams_tags provenance_tags;
+	char *provenance_prefix; /* keys revoke may delete whatever value */
+	/* Beyond tags. */
+	enum ams_kms_mode kms_mode;
+	char *ssm_parameter;  /* parameter holding the AMI id in targets */
+	int64_t deprecate_at; /* EnableImageDeprecation; 0 = not asked */
 	/* Sharing. */
 	bool share_snapshots;
 	bool allow_public;
@@ -86,13 +107,21 @@ struct ams_job_region {
 	size_t nr_perms_added;
 	char **snapshot_perms_added; /* "snap-...:ACCOUNT" */
 	size_t nr_snapshot_perms_added;
+	char **perms_removed; /* revoke: launch permissions taken away */
+	size_t nr_perms_removed;
+	/* Customer KMS keys of encrypted snapshots (key ARNs). */
+	char **kms_keys;
+	size_t nr_kms_keys;
+	int64_t deprecation_time; /* observed; 0 = none */
 	/* Tags every target gets in this region (filters applied). */
 	struct ams_tags desired;
 	/* Outcome of the source-side steps. */
 	enum ams_outcome describe;
 	enum ams_outcome share;
 	enum ams_outcome snapshot_share;
-	struct ams_err err; /* first source-side error */
+	enum ams_outcome kms;	      /* key checks and grants */
+	enum ams_outcome deprecation; /* PENDING when not asked */
+	struct ams_err err;	      /* first source-side error */
 	const char *failed_step;
 	unsigned api_calls;
 };
@@ -119,8 +148,13 @@ struct ams_job_item {
 	struct ams_tags before;	 /* target's tags before the write */
 	struct ams_tags written; /* what CreateTags carried (or would) */
 	bool unchanged;		 /* nothing needed writing */
-	unsigned attempts;	 /* HTTP attempts for this item */
-	uint64_t started_ms;	 /* monotonic */
+	struct ams_tags removed; /* revoke: tags deleted (or to delete) */
+	enum ams_outcome kms;	 /* grants for this account; PENDING: n/a */
+	unsigned kms_grants;	 /* grants created (or to create) */
+	enum ams_outcome ssm;	 /* the parameter; PENDING: not asked */
+	bool ssm_unchanged;
+	unsigned attempts;   /* HTTP attempts for this item */
+	uint64_t started_ms; /* monotonic */
 	uint64_t finished_ms;
 };
 
@@ -141,6 +175,10 @@ struct ams_job {
 	struct ams_job_item *items; /* nr_regions * nr_accounts, region-major */
 	size_t nr_items;
 	struct ams_job_stats stats;
+	/* Listing org/OU members (when --org-role is given). */
+	struct ams_err org_err;
+	const char *org_step;
+	size_t org_accounts; /* accounts found through orgs and OUs */
 	char *source_account;
 	char *source_arn;
 	char *partition;

@@ -3,79 +3,120 @@
  * job model (job.h) is the only state that outlives a callback, and the
  * report is rendered from it.
  *
- * Source side, per region: DescribeImages + DescribeImageAttribute
- * (+ DescribeSnapshotAttribute per snapshot) -> [check the tags] ->
- * ModifyImageAttribute with what is missing (+ ModifySnapshotAttribute)
- * -> the region's targets start.
- * Target side, per (region, account): DescribeImages as the target
- * (retrying InvalidAMIID.NotFound while a new share propagates) ->
- * CreateTags with the tags the target lacks, or nothing.
+ * Phase 0 (with --org-role): list the active members of the orgs and OUs.
+ * Phase 1, per region, in the build account: DescribeImages and
+ * DescribeImageAttribute (+ DescribeSnapshotAttribute per snapshot, and
+ * DescribeKey/ListGrants per customer key of encrypted snapshots). The
+ * tags every target gets are then fixed and checked before any write.
+ * Phase 2, per region: ModifyImageAttribute with what is missing
+ * (+ ModifySnapshotAttribute, EnableImageDeprecation, KMS grants), then,
+ * per target account: DescribeImages as the target (retrying
+ * InvalidAMIID.NotFound while a new share propagates), CreateTags with
+ * what the target lacks, then the SSM parameter.
+ * Revoke runs the targets first (while they can still see the image),
+ * then takes the permissions and grants away.
  */
 #include "share.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws.h"
 #include "clock.h"
 #include "creds.h"
-#include "ec2.h"
 #include "log.h"
+#include "share_int.h"
 
 #define STOP_GRACE_MS 5000
-#define MAX_SHARE_ENTITIES AMS_EC2_AMI_SHARE_MAX_ENTITIES
 
-struct region_state {
-	unsigned reads_pending;
-	unsigned snap_writes_pending;
-	struct ams_ec2_perms perms;  /* launch permissions before the run */
-	struct ams_ec2_perms *snaps; /* createVolumePermission per snapshot */
-	bool snap_failed;
-};
+static void start_targets(struct share_runner *r, size_t region);
+static void revoke_source(struct share_runner *r, size_t region);
 
-struct runner {
-	struct ams_job *job;
-	const struct ams_share_env *env;
-	struct ams_http *http;
-	struct region_state *rs;
-	struct ams_creds_provider **providers; /* per account, lazily */
-	bool stopped;
-};
+/* ---- Helpers shared with share_*.c -------------------------------------- */
 
-enum call_kind {
-	SRC_DESCRIBE,
-	SRC_ATTRIBUTE,
-	SRC_SNAP_ATTRIBUTE,
-	SRC_MODIFY,
-	SRC_SNAP_MODIFY,
-	SRC_TAG,
-	TGT_DESCRIBE,
-	TGT_TAG,
-};
-
-struct call_ctx {
-	struct runner *r;
-	enum call_kind kind;
-	size_t region;
-	size_t account;
-	size_t snap;
-};
-
-static void start_targets(struct runner *r, size_t region);
-
-/* ---- Small helpers ----------------------------------------------------- */
-
-/* The ams_ec2_param_fn that fills an AWS call. */
-static void call_param(void *call, const char *name, const char *value)
-{
-	ams_aws_call_param(call, name, value);
-}
-
-static char **strv_push(char **v, size_t *n, const char *s)
+char **ams_share_strv_push(char **v, size_t *n, const char *s)
 {
 	v = xreallocarray(v, *n + 1, sizeof(*v));
 	v[(*n)++] = xstrdup(s);
 	return v;
+}
+
+struct ams_aws_call *ams_share_call_new(struct share_runner *r,
+					enum ams_service svc, size_t region,
+					const char *action,
+					struct ams_identity *id,
+					struct share_call **ctx_out)
+{
+	struct share_call *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->r = r;
+	ctx->region = region;
+	*ctx_out = ctx;
+	r->job->stats.api_calls++;
+	return ams_aws_call_new(r->env->aws, svc,
+				r->job->regions[region].region, action, id);
+}
+
+void ams_share_call_free(struct share_call *ctx)
+{
+	if (!ctx)
+		return;
+	free(ctx->text);
+	free(ctx);
+}
+
+bool ams_share_stopping(const struct share_runner *r)
+{
+	return r->stopped || (r->env->stop_flag && *r->env->stop_flag);
+}
+
+void ams_share_region_fail(struct ams_job_region *reg, const char *step,
+			   const struct ams_err *err)
+{
+	if (reg->err.code == AMS_OK)
+		reg->failed_step = step;
+	ams_err_copy(&reg->err, err);
+}
+
+static void item_settled(struct share_runner *r, struct ams_job_item *it)
+{
+	struct share_region *rs = &r->rs[it->region];
+
+	it->finished_ms = ams_clock_mono_ms();
+	if (r->job->cfg.revoke && rs->items_pending && !--rs->items_pending &&
+	    !ams_share_stopping(r))
+		revoke_source(r, it->region);
+}
+
+static struct share_runner *runner_of(struct ams_job_item *it);
+
+void ams_share_item_fail(struct ams_job_item *it, const char *step,
+			 const struct ams_err *err)
+{
+	if (it->err.code == AMS_OK)
+		it->failed_step = step;
+	ams_err_copy(&it->err, err);
+	it->status = AMS_OUT_FAILED;
+	item_settled(runner_of(it), it);
+}
+
+void ams_share_item_ok(struct share_runner *r, struct ams_job_item *it)
+{
+	/* A grant that failed for this account fails the item too. */
+	it->status = it->kms == AMS_OUT_FAILED ? AMS_OUT_FAILED : AMS_OUT_OK;
+	item_settled(r, it);
+}
+
+/*
+ * Items find their runner through the job: one runner per job at a time,
+ * so a file-level pointer set by ams_share_run() is enough and keeps the
+ * item helpers' signatures small.
+ */
+static struct share_runner *current_runner;
+
+static struct share_runner *runner_of(struct ams_job_item *it)
+{
+	(void)it;
+	return current_runner;
 }
 
 static char *perm_text(enum ams_ec2_perm_kind kind, const char *value)
@@ -89,269 +130,259 @@ static char *perm_text(enum ams_ec2_perm_kind kind, const char *value)
 	return xstrdup(value);
 }
 
-static struct ams_aws_call *new_call(struct runner *r, enum call_kind kind,
-				     size_t region, size_t account,
-				     const char *action,
-				     struct ams_identity *id,
-				     struct call_ctx **ctx_out)
+static void push_perm(char ***v, size_t *n, enum ams_ec2_perm_kind kind,
+		      const char *value)
 {
-	struct call_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	char *text = perm_text(kind, value);
 
-	ctx->r = r;
-	ctx->kind = kind;
-	ctx->region = region;
-	ctx->account = account;
-	*ctx_out = ctx;
-	r->job->stats.api_calls++;
-	return ams_aws_call_new(r->env->aws, AMS_SVC_EC2,
-				r->job->regions[region].region, action, id);
+	*v = ams_share_strv_push(*v, n, text);
+	free(text);
 }
 
-static void submit(struct ams_aws_call *call, struct call_ctx *ctx,
-		   ams_aws_done_fn *done)
-{
-	ams_aws_call_submit(call, done, ctx);
-}
+/* ---- Phase 1: the source side --------------------------------------------- */
 
-static bool stopping(struct runner *r)
-{
-	return r->stopped || (r->env->stop_flag && *r->env->stop_flag);
-}
-
-static void region_fail(struct ams_job_region *reg, const char *step,
-			const struct ams_err *err)
-{
-	if (reg->err.code == AMS_OK)
-		reg->failed_step = step;
-	ams_err_copy(&reg->err, err);
-}
-
-static void item_finish(struct ams_job_item *it, enum ams_outcome status)
-{
-	it->status = status;
-	it->finished_ms = ams_clock_mono_ms();
-}
-
-static void item_fail(struct ams_job_item *it, const char *step,
-		      const struct ams_err *err)
-{
-	it->failed_step = step;
-	ams_err_copy(&it->err, err);
-	item_finish(it, AMS_OUT_FAILED);
-}
-
-/* ---- Phase 1: the source side ------------------------------------------ */
-
-static void region_read_done(struct runner *r, size_t region)
+static void region_read_done(struct share_runner *r, size_t region)
 {
 	struct ams_job_region *reg = &r->job->regions[region];
 
 	if (--r->rs[region].reads_pending)
 		return;
-	if (reg->err.code == AMS_OK)
-		reg->describe = AMS_OUT_OK;
-	else
-		reg->describe = AMS_OUT_FAILED;
-}
-
-static void snapshot_attribute_done(const struct ams_aws_result *res,
-				    struct call_ctx *ctx)
-{
-	struct runner *r = ctx->r;
-	struct ams_job_region *reg = &r->job->regions[ctx->region];
-	struct ams_ec2_snapshot_attribute attr;
-	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
-
-	if (res->err->code) {
-		region_fail(reg, "describe-snapshot-attribute", res->err);
-		return;
-	}
-	if (ams_ec2_parse_describe_snapshot_attribute(&attr, res->body,
-						      res->body_len, &err)) {
-		region_fail(reg, "describe-snapshot-attribute", &err);
-		return;
-	}
-	for (i = 0; i < attr.create_volume_permissions.n; i++)
-		ams_ec2_perms_add(&r->rs[ctx->region].snaps[ctx->snap],
-				  attr.create_volume_permissions.v[i].kind,
-				  attr.create_volume_permissions.v[i].value);
-	ams_ec2_snapshot_attribute_release(&attr);
+	reg->describe = reg->err.code == AMS_OK ? AMS_OUT_OK : AMS_OUT_FAILED;
 }
 
 static void on_snapshot_attribute(const struct ams_aws_result *res,
 				  void *payload)
 {
-	struct call_ctx *ctx = payload;
+	struct share_call *ctx = payload;
+	struct share_runner *r = ctx->r;
+	struct ams_job_region *reg = &r->job->regions[ctx->region];
+	struct ams_ec2_snapshot_attribute attr;
+	struct ams_err err = AMS_ERR_INIT;
+	size_t i;
 
-	snapshot_attribute_done(res, ctx);
-	region_read_done(ctx->r, ctx->region);
-	free(ctx);
+	reg->api_calls++;
+	if (res->err->code) {
+		ams_share_region_fail(reg, "describe-snapshot-attribute",
+				      res->err);
+	} else if (ams_ec2_parse_describe_snapshot_attribute(
+		       &attr, res->body, res->body_len, &err)) {
+		ams_share_region_fail(reg, "describe-snapshot-attribute", &err);
+	} else {
+		for (i = 0; i < attr.create_volume_permissions.n; i++)
+			ams_ec2_perms_add(
+			    &r->rs[ctx->region].snaps[ctx->index],
+			    attr.create_volume_permissions.v[i].kind,
+			    attr.create_volume_permissions.v[i].value);
+		ams_ec2_snapshot_attribute_release(&attr);
+	}
+	region_read_done(r, ctx->region);
+	ams_share_call_free(ctx);
 }
 
-static void read_snapshot_attributes(struct runner *r, size_t region)
+static void read_snapshot_attributes(struct share_runner *r, size_t region)
 {
 	struct ams_job_region *reg = &r->job->regions[region];
-	struct region_state *rs = &r->rs[region];
+	struct share_region *rs = &r->rs[region];
 	size_t i;
 
 	rs->snaps = xcalloc(reg->nr_snapshots, sizeof(*rs->snaps));
 	for (i = 0; i < reg->nr_snapshots; i++) {
-		struct call_ctx *ctx;
+		struct share_call *ctx;
 		struct ams_err err = AMS_ERR_INIT;
-		struct ams_aws_call *call = new_call(
-		    r, SRC_SNAP_ATTRIBUTE, region, 0,
-		    AMS_EC2_DESCRIBE_SNAPSHOT_ATTRIBUTE, r->env->source, &ctx);
+		struct ams_aws_call *call = ams_share_call_new(
+		    r, AMS_SVC_EC2, region, AMS_EC2_DESCRIBE_SNAPSHOT_ATTRIBUTE,
+		    r->env->source, &ctx);
 
-		ctx->snap = i;
+		ctx->index = i;
 		if (ams_ec2_build_describe_snapshot_attribute(
-			reg->snapshots[i], false, call_param, call, &err)) {
+			reg->snapshots[i], false, ams_ec2_call_param, call,
+			&err)) {
 			ams_aws_call_discard(call);
-			region_fail(reg, "describe-snapshot-attribute", &err);
-			free(ctx);
+			ams_share_call_free(ctx);
+			ams_share_region_fail(
+			    reg, "describe-snapshot-attribute", &err);
 			continue;
 		}
 		rs->reads_pending++;
-		submit(call, ctx, on_snapshot_attribute);
+		ams_aws_call_submit(call, on_snapshot_attribute, ctx);
 	}
 }
 
-static void take_image(struct runner *r, size_t region,
+static void take_image(struct ams_job_region *reg,
 		       const struct ams_ec2_image *img)
 {
-	struct ams_job_region *reg = &r->job->regions[region];
-	size_t i;
+	size_t i, j;
 
 	reg->found = true;
 	reg->name = img->name ? xstrdup(img->name) : NULL;
 	reg->state = img->state ? xstrdup(img->state) : NULL;
 	reg->is_public = img->is_public;
+	reg->deprecation_time = (int64_t)img->deprecation_time;
 	ams_tags_copy(&reg->source_tags, &img->tags);
-	for (i = 0; i < img->ndevices; i++)
-		if (img->devices[i].has_ebs && img->devices[i].ebs.snapshot_id)
-			reg->snapshots =
-			    strv_push(reg->snapshots, &reg->nr_snapshots,
-				      img->devices[i].ebs.snapshot_id);
+	for (i = 0; i < img->ndevices; i++) {
+		const struct ams_ec2_block_device *d = &img->devices[i];
+		bool seen = false;
+
+		if (!d->has_ebs || !d->ebs.snapshot_id)
+			continue;
+		reg->snapshots = ams_share_strv_push(
+		    reg->snapshots, &reg->nr_snapshots, d->ebs.snapshot_id);
+		if (!d->ebs.encrypted || !d->ebs.kms_key_id)
+			continue;
+		for (j = 0; j < reg->nr_kms_keys; j++)
+			seen = seen ||
+			       !strcmp(reg->kms_keys[j], d->ebs.kms_key_id);
+		if (!seen)
+			reg->kms_keys = ams_share_strv_push(reg->kms_keys,
+							    &reg->nr_kms_keys,
+							    d->ebs.kms_key_id);
+	}
 }
 
 static void describe_done(const struct ams_aws_result *res,
-			  struct call_ctx *ctx)
+			  struct share_call *ctx)
 {
-	struct runner *r = ctx->r;
+	struct share_runner *r = ctx->r;
 	struct ams_job_region *reg = &r->job->regions[ctx->region];
 	struct ams_ec2_images images;
 	const struct ams_ec2_image *img;
 	struct ams_err err = AMS_ERR_INIT;
 
 	if (res->err->code) {
-		region_fail(reg, "describe-images", res->err);
+		ams_share_region_fail(reg, "describe-images", res->err);
 		return;
 	}
 	if (ams_ec2_parse_describe_images(&images, res->body, res->body_len,
 					  &err)) {
-		region_fail(reg, "describe-images", &err);
+		ams_share_region_fail(reg, "describe-images", &err);
 		return;
 	}
 	img = ams_ec2_images_find(&images, reg->ami_id);
 	if (!img) {
 		ams_fail_aws(&err, 0, "InvalidAMIID.NotFound", res->request_id,
-			     "the source account cannot see this image");
-		region_fail(reg, "describe-images", &err);
-	} else {
-		take_image(r, ctx->region, img);
-		if (reg->is_public)
-			ams_log_warn("%s in %s is public: every AWS account "
-				     "can launch it",
-				     reg->ami_id, reg->region);
-		if (r->job->cfg.share_snapshots && reg->nr_snapshots)
-			read_snapshot_attributes(r, ctx->region);
+			     "the build account cannot see this image");
+		ams_share_region_fail(reg, "describe-images", &err);
+		ams_ec2_images_release(&images);
+		return;
 	}
+	take_image(reg, img);
 	ams_ec2_images_release(&images);
+	if (reg->is_public)
+		ams_log_warn("%s in %s is public: every AWS account can "
+			     "launch it",
+			     reg->ami_id, reg->region);
+	if (r->job->cfg.share_snapshots && reg->nr_snapshots)
+		read_snapshot_attributes(r, ctx->region);
+	if (reg->nr_kms_keys)
+		ams_share_kms_read(r, ctx->region);
 }
 
 static void attribute_done(const struct ams_aws_result *res,
-			   struct call_ctx *ctx)
+			   struct share_call *ctx)
 {
-	struct runner *r = ctx->r;
+	struct share_runner *r = ctx->r;
 	struct ams_job_region *reg = &r->job->regions[ctx->region];
 	struct ams_ec2_image_attribute attr;
 	struct ams_err err = AMS_ERR_INIT;
 	size_t i;
 
 	if (res->err->code) {
-		region_fail(reg, "describe-image-attribute", res->err);
+		ams_share_region_fail(reg, "describe-image-attribute",
+				      res->err);
 		return;
 	}
 	if (ams_ec2_parse_describe_image_attribute(&attr, res->body,
 						   res->body_len, &err)) {
-		region_fail(reg, "describe-image-attribute", &err);
+		ams_share_region_fail(reg, "describe-image-attribute", &err);
 		return;
 	}
 	for (i = 0; i < attr.launch_permissions.n; i++) {
 		const struct ams_ec2_perm *p = &attr.launch_permissions.v[i];
-		char *text = perm_text(p->kind, p->value);
 
-		reg->perms_before =
-		    strv_push(reg->perms_before, &reg->nr_perms_before, text);
+		push_perm(&reg->perms_before, &reg->nr_perms_before, p->kind,
+			  p->value);
 		ams_ec2_perms_add(&r->rs[ctx->region].perms, p->kind, p->value);
-		free(text);
 	}
 	ams_ec2_image_attribute_release(&attr);
 }
 
-static void on_source_read(const struct ams_aws_result *res, void *payload)
+static void on_describe(const struct ams_aws_result *res, void *payload)
 {
-	struct call_ctx *ctx = payload;
+	struct share_call *ctx = payload;
 
 	ctx->r->job->regions[ctx->region].api_calls++;
-	if (ctx->kind == SRC_DESCRIBE)
-		describe_done(res, ctx);
-	else
-		attribute_done(res, ctx);
+	describe_done(res, ctx);
 	region_read_done(ctx->r, ctx->region);
-	free(ctx);
+	ams_share_call_free(ctx);
 }
 
-static void read_source(struct runner *r, size_t region)
+static void on_attribute(const struct ams_aws_result *res, void *payload)
+{
+	struct share_call *ctx = payload;
+
+	ctx->r->job->regions[ctx->region].api_calls++;
+	attribute_done(res, ctx);
+	region_read_done(ctx->r, ctx->region);
+	ams_share_call_free(ctx);
+}
+
+/* Exposed to share_kms.c through region_read_done's counter. */
+void ams_share_region_read_start(struct share_runner *r, size_t region);
+void ams_share_region_read_end(struct share_runner *r, size_t region);
+
+void ams_share_region_read_start(struct share_runner *r, size_t region)
+{
+	r->rs[region].reads_pending++;
+}
+
+void ams_share_region_read_end(struct share_runner *r, size_t region)
+{
+	region_read_done(r, region);
+}
+
+static void read_source(struct share_runner *r, size_t region)
 {
 	struct ams_job_region *reg = &r->job->regions[region];
 	const char *ids[1];
 	struct ams_ec2_describe_images_req req;
 	struct ams_err err = AMS_ERR_INIT;
 	struct ams_aws_call *call;
-	struct call_ctx *ctx;
+	struct share_call *ctx;
 
 	ids[0] = reg->ami_id;
 	memset(&req, 0, sizeof(req));
 	req.image_ids = ids;
 	req.nimage_ids = 1;
 	req.include_deprecated = true;
-	call = new_call(r, SRC_DESCRIBE, region, 0, AMS_EC2_DESCRIBE_IMAGES,
-			r->env->source, &ctx);
-	if (ams_ec2_build_describe_images(&req, call_param, call, &err)) {
-		ams_aws_call_discard(call);
-		free(ctx);
-		region_fail(reg, "describe-images", &err);
-		reg->describe = AMS_OUT_FAILED;
-		return;
-	}
 	r->rs[region].reads_pending = 2;
-	submit(call, ctx, on_source_read);
-	call = new_call(r, SRC_ATTRIBUTE, region, 0,
-			AMS_EC2_DESCRIBE_IMAGE_ATTRIBUTE, r->env->source, &ctx);
-	if (ams_ec2_build_describe_image_attribute(reg->ami_id,
-						   "launchPermission", false,
-						   call_param, call, &err)) {
+	call =
+	    ams_share_call_new(r, AMS_SVC_EC2, region, AMS_EC2_DESCRIBE_IMAGES,
+			       r->env->source, &ctx);
+	if (ams_ec2_build_describe_images(&req, ams_ec2_call_param, call,
+					  &err)) {
 		ams_aws_call_discard(call);
-		free(ctx);
-		region_fail(reg, "describe-image-attribute", &err);
+		ams_share_call_free(ctx);
+		ams_share_region_fail(reg, "describe-images", &err);
+		region_read_done(r, region);
+	} else {
+		ams_aws_call_submit(call, on_describe, ctx);
+	}
+	call = ams_share_call_new(r, AMS_SVC_EC2, region,
+				  AMS_EC2_DESCRIBE_IMAGE_ATTRIBUTE,
+				  r->env->source, &ctx);
+	if (ams_ec2_build_describe_image_attribute(
+		reg->ami_id, "launchPermission", false, ams_ec2_call_param,
+		call, &err)) {
+		ams_aws_call_discard(call);
+		ams_share_call_free(ctx);
+		ams_share_region_fail(reg, "describe-image-attribute", &err);
 		region_read_done(r, region);
 		return;
 	}
-	submit(call, ctx, on_source_read);
+	ams_aws_call_submit(call, on_attribute, ctx);
 }
 
-/* ---- Between the phases: what every target gets -------------------------- */
+/* ---- Between the phases: what every target gets ------------------------------ */
 
 static enum ams_code check_desired(struct ams_job *job, struct ams_err *err)
 {
@@ -387,19 +418,90 @@ static enum ams_code check_desired(struct ams_job *job, struct ams_err *err)
 	return AMS_OK;
 }
 
-/* ---- Phase 2: sharing ------------------------------------------------------ */
+/* ---- Phase 2: the source side ------------------------------------------- */
 
-static void region_share_done(struct runner *r, size_t region,
+static void on_deprecation(const struct ams_aws_result *res, void *payload)
+{
+	struct share_call *ctx = payload;
+	struct ams_job_region *reg = &ctx->r->job->regions[ctx->region];
+	struct ams_err err = AMS_ERR_INIT;
+
+	reg->api_calls++;
+	if (ctx->r->job->cfg.mode == AMS_JOB_PLAN) {
+		reg->deprecation =
+		    ams_ec2_dry_run_ok(res->err) ? AMS_OUT_OK : AMS_OUT_FAILED;
+		if (reg->deprecation == AMS_OUT_FAILED)
+			ams_share_region_fail(reg, "preflight", res->err);
+	} else if (res->err->code ||
+		   ams_ec2_parse_return(AMS_EC2_ENABLE_IMAGE_DEPRECATION,
+					res->body, res->body_len, &err)) {
+		ams_share_region_fail(reg, "enable-image-deprecation",
+				      res->err->code ? res->err : &err);
+		reg->deprecation = AMS_OUT_FAILED;
+	} else {
+		reg->deprecation = AMS_OUT_OK;
+	}
+	ams_share_call_free(ctx);
+}
+
+static void deprecate(struct share_runner *r, size_t region)
+{
+	struct ams_job *job = r->job;
+	struct ams_job_region *reg = &job->regions[region];
+	struct ams_err err = AMS_ERR_INIT;
+	struct ams_aws_call *call;
+	struct share_call *ctx;
+	bool dry = job->cfg.mode == AMS_JOB_PLAN;
+
+	if (reg->deprecation_time == job->cfg.deprecate_at ||
+	    (dry && !job->cfg.preflight)) {
+		reg->deprecation = AMS_OUT_OK;
+		return;
+	}
+	if (job->cfg.mode == AMS_JOB_VERIFY) {
+		ams_fail(&err, AMS_ENOTFOUND,
+			 "drift: the deprecation time is not the one asked");
+		ams_share_region_fail(reg, "verify", &err);
+		reg->deprecation = AMS_OUT_FAILED;
+		return;
+	}
+	call = ams_share_call_new(r, AMS_SVC_EC2, region,
+				  AMS_EC2_ENABLE_IMAGE_DEPRECATION,
+				  r->env->source, &ctx);
+	if (ams_ec2_build_enable_image_deprecation(
+		reg->ami_id, (time_t)job->cfg.deprecate_at, dry,
+		ams_ec2_call_param, call, &err)) {
+		ams_aws_call_discard(call);
+		ams_share_call_free(ctx);
+		ams_share_region_fail(reg, "enable-image-deprecation", &err);
+		reg->deprecation = AMS_OUT_FAILED;
+		return;
+	}
+	if (!dry)
+		job->stats.writes++;
+	ams_aws_call_submit(call, on_deprecation, ctx);
+}
+
+static void region_share_done(struct share_runner *r, size_t region,
 			      enum ams_outcome share)
 {
-	r->job->regions[region].share = share;
-	start_targets(r, region);
+	struct ams_job *job = r->job;
+	struct ams_job_region *reg = &job->regions[region];
+
+	reg->share = share;
+	if (job->cfg.deprecate_at && share == AMS_OUT_OK)
+		deprecate(r, region);
+	if (reg->nr_kms_keys && job->cfg.kms_mode != AMS_KMS_NONE &&
+	    reg->kms != AMS_OUT_FAILED)
+		ams_share_kms_grants(r, region, start_targets);
+	else
+		start_targets(r, region);
 }
 
 static void on_modify(const struct ams_aws_result *res, void *payload)
 {
-	struct call_ctx *ctx = payload;
-	struct runner *r = ctx->r;
+	struct share_call *ctx = payload;
+	struct share_runner *r = ctx->r;
 	struct ams_job_region *reg = &r->job->regions[ctx->region];
 	struct ams_err err = AMS_ERR_INIT;
 	enum ams_outcome out = AMS_OUT_OK;
@@ -408,23 +510,28 @@ static void on_modify(const struct ams_aws_result *res, void *payload)
 	if (r->job->cfg.mode == AMS_JOB_PLAN) {
 		/* A preflight: DryRunOperation means permitted. */
 		if (!ams_ec2_dry_run_ok(res->err)) {
-			region_fail(reg, "preflight", res->err);
+			ams_share_region_fail(reg, "preflight", res->err);
 			out = AMS_OUT_FAILED;
 		}
 	} else if (res->err->code) {
-		region_fail(reg, "modify-image-attribute", res->err);
+		ams_share_region_fail(reg, "modify-image-attribute", res->err);
 		out = AMS_OUT_FAILED;
 	} else if (ams_ec2_parse_return(AMS_EC2_MODIFY_IMAGE_ATTRIBUTE,
 					res->body, res->body_len, &err)) {
-		region_fail(reg, "modify-image-attribute", &err);
+		ams_share_region_fail(reg, "modify-image-attribute", &err);
 		out = AMS_OUT_FAILED;
 	}
-	region_share_done(r, ctx->region, out);
-	free(ctx);
+	if (r->job->cfg.revoke) {
+		reg->share = out;
+		ams_share_kms_revoke(r, ctx->region);
+	} else {
+		region_share_done(r, ctx->region, out);
+	}
+	ams_share_call_free(ctx);
 }
 
 /* The grants this run adds: targets missing from the launch permission. */
-static void missing_perms(struct runner *r, size_t region,
+static void missing_perms(struct share_runner *r, size_t region,
 			  struct ams_ec2_perms *out)
 {
 	struct ams_job *job = r->job;
@@ -449,73 +556,119 @@ static void missing_perms(struct runner *r, size_t region,
 					  job->cfg.ou_arns[i]);
 }
 
-static void share_region(struct runner *r, size_t region)
+/* Revoke: the targets' grants that are there to take away. */
+static void present_perms(struct share_runner *r, size_t region,
+			  struct ams_ec2_perms *out)
+{
+	struct ams_job *job = r->job;
+	const struct ams_ec2_perms *have = &r->rs[region].perms;
+	size_t i;
+
+	for (i = 0; i < job->nr_accounts; i++)
+		if (ams_ec2_perms_has(have, AMS_EC2_PERM_USER,
+				      job->accounts[i].id))
+			ams_ec2_perms_add(out, AMS_EC2_PERM_USER,
+					  job->accounts[i].id);
+	for (i = 0; i < job->cfg.nr_org_arns; i++)
+		if (ams_ec2_perms_has(have, AMS_EC2_PERM_ORG,
+				      job->cfg.org_arns[i]))
+			ams_ec2_perms_add(out, AMS_EC2_PERM_ORG,
+					  job->cfg.org_arns[i]);
+	for (i = 0; i < job->cfg.nr_ou_arns; i++)
+		if (ams_ec2_perms_has(have, AMS_EC2_PERM_OU,
+				      job->cfg.ou_arns[i]))
+			ams_ec2_perms_add(out, AMS_EC2_PERM_OU,
+					  job->cfg.ou_arns[i]);
+}
+
+/*
+ * One ModifyImageAttribute adding (or, for revoke, removing) perms, or
+ * the outcome without a call when there is nothing to change or the mode
+ * only reads. Returns true when a call was submitted.
+ */
+static bool modify_perms(struct share_runner *r, size_t region,
+			 const struct ams_ec2_perms *perms)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_region *reg = &job->regions[region];
-	struct ams_ec2_perms add = { NULL, 0, 0 };
 	struct ams_ec2_modify_image_req req;
 	struct ams_err err = AMS_ERR_INIT;
 	struct ams_aws_call *call;
-	struct call_ctx *ctx;
-	size_t i;
+	struct share_call *ctx;
 
-	missing_perms(r, region, &add);
-	for (i = 0; i < add.n; i++) {
-		char *text = perm_text(add.v[i].kind, add.v[i].value);
-
-		reg->perms_added =
-		    strv_push(reg->perms_added, &reg->nr_perms_added, text);
-		free(text);
-	}
-	if (!add.n || (job->cfg.mode == AMS_JOB_PLAN && !job->cfg.preflight)) {
-		region_share_done(r, region, AMS_OUT_OK);
-		goto out;
-	}
+	if (!perms->n || (job->cfg.mode == AMS_JOB_PLAN && !job->cfg.preflight))
+		return false;
 	if (job->cfg.mode == AMS_JOB_VERIFY) {
 		ams_fail(&err, AMS_ENOTFOUND,
-			 "drift: %zu launch permission%s missing (%s%s)", add.n,
-			 add.n == 1 ? "" : "s", reg->perms_added[0],
-			 add.n > 1 ? ", ..." : "");
-		region_fail(reg, "verify", &err);
-		region_share_done(r, region, AMS_OUT_FAILED);
-		goto out;
+			 "drift: %zu launch permission%s %s (%s%s)", perms->n,
+			 perms->n == 1 ? "" : "s",
+			 job->cfg.revoke ? "still there" : "missing",
+			 job->cfg.revoke ? reg->perms_removed[0]
+					 : reg->perms_added[0],
+			 perms->n > 1 ? ", ..." : "");
+		ams_share_region_fail(reg, "verify", &err);
+		reg->share = AMS_OUT_FAILED;
+		return false;
 	}
-	if (r->rs[region].perms.n + add.n > MAX_SHARE_ENTITIES) {
+	if (!job->cfg.revoke &&
+	    r->rs[region].perms.n + perms->n > AMS_EC2_AMI_SHARE_MAX_ENTITIES) {
 		ams_fail(&err, AMS_ELIMIT,
 			 "sharing would give %zu entities; AWS allows %d per "
 			 "AMI and region",
-			 r->rs[region].perms.n + add.n, MAX_SHARE_ENTITIES);
-		region_fail(reg, "modify-image-attribute", &err);
-		region_share_done(r, region, AMS_OUT_FAILED);
-		goto out;
+			 r->rs[region].perms.n + perms->n,
+			 AMS_EC2_AMI_SHARE_MAX_ENTITIES);
+		ams_share_region_fail(reg, "modify-image-attribute", &err);
+		reg->share = AMS_OUT_FAILED;
+		return false;
 	}
 	memset(&req, 0, sizeof(req));
 	req.image_id = reg->ami_id;
-	req.add = add.v;
-	req.nadd = add.n;
+	if (job->cfg.revoke) {
+		req.remove = perms->v;
+		req.nremove = perms->n;
+	} else {
+		req.add = perms->v;
+		req.nadd = perms->n;
+	}
 	req.dry_run = job->cfg.mode == AMS_JOB_PLAN;
-	call = new_call(r, SRC_MODIFY, region, 0,
-			AMS_EC2_MODIFY_IMAGE_ATTRIBUTE, r->env->source, &ctx);
-	if (ams_ec2_build_modify_image_attribute(&req, call_param, call,
+	call = ams_share_call_new(r, AMS_SVC_EC2, region,
+				  AMS_EC2_MODIFY_IMAGE_ATTRIBUTE,
+				  r->env->source, &ctx);
+	if (ams_ec2_build_modify_image_attribute(&req, ams_ec2_call_param, call,
 						 &err)) {
 		ams_aws_call_discard(call);
-		free(ctx);
-		region_fail(reg, "modify-image-attribute", &err);
-		region_share_done(r, region, AMS_OUT_FAILED);
-		goto out;
+		ams_share_call_free(ctx);
+		ams_share_region_fail(reg, "modify-image-attribute", &err);
+		reg->share = AMS_OUT_FAILED;
+		return false;
 	}
 	if (!req.dry_run)
 		job->stats.writes++;
-	submit(call, ctx, on_modify);
-out:
+	ams_aws_call_submit(call, on_modify, ctx);
+	return true;
+}
+
+static void share_region(struct share_runner *r, size_t region)
+{
+	struct ams_job_region *reg = &r->job->regions[region];
+	struct ams_ec2_perms add = { NULL, 0, 0 };
+	size_t i;
+
+	missing_perms(r, region, &add);
+	for (i = 0; i < add.n; i++)
+		push_perm(&reg->perms_added, &reg->nr_perms_added,
+			  add.v[i].kind, add.v[i].value);
+	if (!modify_perms(r, region, &add))
+		region_share_done(r, region,
+				  reg->share == AMS_OUT_FAILED ? AMS_OUT_FAILED
+							       : AMS_OUT_OK);
 	ams_ec2_perms_release(&add);
 }
 
-static void snapshot_share_settle(struct runner *r, size_t region)
+static void snapshot_share_settle(struct share_runner *r, size_t region)
 {
 	struct ams_job_region *reg = &r->job->regions[region];
-	struct region_state *rs = &r->rs[region];
+	struct share_region *rs = &r->rs[region];
 
 	if (rs->snap_writes_pending)
 		return;
@@ -524,8 +677,8 @@ static void snapshot_share_settle(struct runner *r, size_t region)
 
 static void on_snapshot_modify(const struct ams_aws_result *res, void *payload)
 {
-	struct call_ctx *ctx = payload;
-	struct runner *r = ctx->r;
+	struct share_call *ctx = payload;
+	struct share_runner *r = ctx->r;
 	struct ams_job_region *reg = &r->job->regions[ctx->region];
 	struct ams_err err = AMS_ERR_INIT;
 
@@ -533,101 +686,139 @@ static void on_snapshot_modify(const struct ams_aws_result *res, void *payload)
 	if (res->err->code ||
 	    ams_ec2_parse_return(AMS_EC2_MODIFY_SNAPSHOT_ATTRIBUTE, res->body,
 				 res->body_len, &err)) {
-		region_fail(reg, "modify-snapshot-attribute",
-			    res->err->code ? res->err : &err);
+		ams_share_region_fail(reg, "modify-snapshot-attribute",
+				      res->err->code ? res->err : &err);
 		r->rs[ctx->region].snap_failed = true;
 	}
 	r->rs[ctx->region].snap_writes_pending--;
 	snapshot_share_settle(r, ctx->region);
-	free(ctx);
+	ams_share_call_free(ctx);
 }
 
-static void share_one_snapshot(struct runner *r, size_t region, size_t s,
-			       const struct ams_ec2_perms *add)
+static void modify_one_snapshot(struct share_runner *r, size_t region, size_t s,
+				const struct ams_ec2_perms *perms)
 {
 	struct ams_job_region *reg = &r->job->regions[region];
 	struct ams_ec2_modify_snapshot_req req;
 	struct ams_err err = AMS_ERR_INIT;
 	size_t off;
 
-	for (off = 0; off < add->n; off += AMS_EC2_SNAPSHOT_MODIFY_MAX) {
+	for (off = 0; off < perms->n; off += AMS_EC2_SNAPSHOT_MODIFY_MAX) {
 		struct ams_aws_call *call;
-		struct call_ctx *ctx;
+		struct share_call *ctx;
+		size_t n = perms->n - off;
 
+		if (n > AMS_EC2_SNAPSHOT_MODIFY_MAX)
+			n = AMS_EC2_SNAPSHOT_MODIFY_MAX;
 		memset(&req, 0, sizeof(req));
 		req.snapshot_id = reg->snapshots[s];
-		req.add = add->v + off;
-		req.nadd = add->n - off < AMS_EC2_SNAPSHOT_MODIFY_MAX
-			       ? add->n - off
-			       : AMS_EC2_SNAPSHOT_MODIFY_MAX;
-		call = new_call(r, SRC_SNAP_MODIFY, region, 0,
-				AMS_EC2_MODIFY_SNAPSHOT_ATTRIBUTE,
-				r->env->source, &ctx);
-		if (ams_ec2_build_modify_snapshot_attribute(&req, call_param,
-							    call, &err)) {
+		if (r->job->cfg.revoke) {
+			req.remove = perms->v + off;
+			req.nremove = n;
+		} else {
+			req.add = perms->v + off;
+			req.nadd = n;
+		}
+		call = ams_share_call_new(r, AMS_SVC_EC2, region,
+					  AMS_EC2_MODIFY_SNAPSHOT_ATTRIBUTE,
+					  r->env->source, &ctx);
+		if (ams_ec2_build_modify_snapshot_attribute(
+			&req, ams_ec2_call_param, call, &err)) {
 			ams_aws_call_discard(call);
-			free(ctx);
-			region_fail(reg, "modify-snapshot-attribute", &err);
+			ams_share_call_free(ctx);
+			ams_share_region_fail(reg, "modify-snapshot-attribute",
+					      &err);
 			r->rs[region].snap_failed = true;
 			return;
 		}
 		r->job->stats.writes++;
 		r->rs[region].snap_writes_pending++;
-		submit(call, ctx, on_snapshot_modify);
+		ams_aws_call_submit(call, on_snapshot_modify, ctx);
 	}
 }
 
-static void share_snapshots(struct runner *r, size_t region)
+/* Snapshot permissions to add (or, for revoke, to remove). */
+static void share_snapshots(struct share_runner *r, size_t region)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_region *reg = &job->regions[region];
-	struct region_state *rs = &r->rs[region];
+	struct share_region *rs = &r->rs[region];
 	size_t s, i;
 
 	for (s = 0; s < reg->nr_snapshots; s++) {
-		struct ams_ec2_perms add = { NULL, 0, 0 };
+		struct ams_ec2_perms change = { NULL, 0, 0 };
 
 		for (i = 0; i < job->nr_accounts; i++) {
 			const char *id = job->accounts[i].id;
 			char *text;
 
 			if (ams_ec2_perms_has(&rs->snaps[s], AMS_EC2_PERM_USER,
-					      id))
+					      id) != job->cfg.revoke)
 				continue;
-			ams_ec2_perms_add(&add, AMS_EC2_PERM_USER, id);
+			ams_ec2_perms_add(&change, AMS_EC2_PERM_USER, id);
 			text = xasprintf("%s:%s", reg->snapshots[s], id);
-			reg->snapshot_perms_added =
-			    strv_push(reg->snapshot_perms_added,
-				      &reg->nr_snapshot_perms_added, text);
+			reg->snapshot_perms_added = ams_share_strv_push(
+			    reg->snapshot_perms_added,
+			    &reg->nr_snapshot_perms_added, text);
 			free(text);
 		}
-		if (add.n && job->cfg.mode == AMS_JOB_VERIFY) {
+		if (change.n && job->cfg.mode == AMS_JOB_VERIFY) {
 			struct ams_err err = AMS_ERR_INIT;
 
 			ams_fail(&err, AMS_ENOTFOUND,
-				 "drift: %s lacks createVolumePermission for "
+				 "drift: %s: createVolumePermission %s for "
 				 "%zu account%s",
-				 reg->snapshots[s], add.n,
-				 add.n == 1 ? "" : "s");
-			region_fail(reg, "verify", &err);
+				 reg->snapshots[s],
+				 job->cfg.revoke ? "still there" : "missing",
+				 change.n, change.n == 1 ? "" : "s");
+			ams_share_region_fail(reg, "verify", &err);
 			rs->snap_failed = true;
-		} else if (add.n && job->cfg.mode == AMS_JOB_SHARE) {
-			share_one_snapshot(r, region, s, &add);
+		} else if (change.n && job->cfg.mode == AMS_JOB_SHARE) {
+			modify_one_snapshot(r, region, s, &change);
 		}
-		ams_ec2_perms_release(&add);
+		ams_ec2_perms_release(&change);
 	}
 	snapshot_share_settle(r, region);
 }
 
+/* Revoke, after every target of the region is done. */
+static void revoke_source(struct share_runner *r, size_t region)
+{
+	struct ams_job_region *reg = &r->job->regions[region];
+	struct ams_ec2_perms remove = { NULL, 0, 0 };
+	size_t i;
+
+	if (r->job->cfg.share_snapshots && r->rs[region].snaps)
+		share_snapshots(r, region);
+	present_perms(r, region, &remove);
+	for (i = 0; i < remove.n; i++)
+		push_perm(&reg->perms_removed, &reg->nr_perms_removed,
+			  remove.v[i].kind, remove.v[i].value);
+	if (!modify_perms(r, region, &remove)) {
+		if (reg->share != AMS_OUT_FAILED)
+			reg->share = AMS_OUT_OK;
+		ams_share_kms_revoke(r, region);
+	}
+	ams_ec2_perms_release(&remove);
+}
+
 /* ---- Phase 2: the targets ------------------------------------------------ */
 
-static struct ams_identity *account_identity(struct runner *r, size_t a,
-					     struct ams_err *err)
+struct ams_identity *ams_share_account_identity(struct share_runner *r,
+						size_t a, struct ams_err *err)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_account *acct = &job->accounts[a];
 	struct ams_creds_role_opts opts;
 
+	if (a >= r->nr_providers) {
+		r->providers = xreallocarray(r->providers, job->nr_accounts,
+					     sizeof(*r->providers));
+		memset(r->providers + r->nr_providers, 0,
+		       (job->nr_accounts - r->nr_providers) *
+			   sizeof(*r->providers));
+		r->nr_providers = job->nr_accounts;
+	}
 	if (r->providers[a])
 		return ams_creds_provider_identity(r->providers[a]);
 	if (!acct->role_arn &&
@@ -648,28 +839,41 @@ static struct ams_identity *account_identity(struct runner *r, size_t a,
 	return ams_creds_provider_identity(r->providers[a]);
 }
 
+/* After the tags: the SSM parameter, or done. */
+static void item_next(struct share_runner *r, struct ams_job_item *it)
+{
+	if (r->job->cfg.ssm_parameter)
+		ams_share_ssm_item(r, it->region, it->account);
+	else
+		ams_share_item_ok(r, it);
+}
+
 static void on_target_tag(const struct ams_aws_result *res, void *payload)
 {
-	struct call_ctx *ctx = payload;
-	struct ams_job *job = ctx->r->job;
+	struct share_call *ctx = payload;
+	struct share_runner *r = ctx->r;
+	struct ams_job *job = r->job;
 	struct ams_job_item *it = ams_job_item(job, ctx->region, ctx->account);
+	const char *action =
+	    job->cfg.revoke ? AMS_EC2_DELETE_TAGS : AMS_EC2_CREATE_TAGS;
+	const char *step = job->cfg.revoke ? "delete-tags" : "create-tags";
 	struct ams_err err = AMS_ERR_INIT;
 
 	it->attempts += res->attempts;
 	if (job->cfg.mode == AMS_JOB_PLAN) {
 		if (ams_ec2_dry_run_ok(res->err))
-			item_finish(it, AMS_OUT_OK);
+			item_next(r, it);
 		else
-			item_fail(it, "preflight", res->err);
+			ams_share_item_fail(it, "preflight", res->err);
 	} else if (res->err->code) {
-		item_fail(it, "create-tags", res->err);
-	} else if (ams_ec2_parse_return(AMS_EC2_CREATE_TAGS, res->body,
-					res->body_len, &err)) {
-		item_fail(it, "create-tags", &err);
+		ams_share_item_fail(it, step, res->err);
+	} else if (ams_ec2_parse_return(action, res->body, res->body_len,
+					&err)) {
+		ams_share_item_fail(it, step, &err);
 	} else {
-		item_finish(it, AMS_OUT_OK);
+		item_next(r, it);
 	}
-	free(ctx);
+	ams_share_call_free(ctx);
 }
 
 static bool tag_limit_ok(struct ams_job_item *it,
@@ -690,60 +894,99 @@ static bool tag_limit_ok(struct ams_job_item *it,
 		 "the image would carry %zu tags in this account (%zu of "
 		 "its own); AWS allows %d",
 		 n, it->before.n, AMS_EC2_MAX_TAGS_PER_RESOURCE);
-	item_fail(it, "tag-limit", &err);
+	ams_share_item_fail(it, "tag-limit", &err);
 	return false;
 }
 
-static void write_target_tags(struct runner *r, struct call_ctx *ctx,
-			      struct ams_identity *id)
+/*
+ * Revoke: the tags amishare manages that the target holds. A key it
+ * copies or sets counts only with the value it would write (the target
+ * may have its own tag of that name); a provenance key counts whatever
+ * its value (an older build wrote it).
+ */
+static void managed_tags(struct ams_tags *out, const struct ams_job *job,
+			 const struct ams_job_region *reg,
+			 const struct ams_tags *have)
+{
+	const char *prefix = job->cfg.provenance_prefix;
+	size_t i;
+
+	for (i = 0; i < have->n; i++) {
+		const struct ams_tag *t = &have->v[i];
+		const char *want = ams_tags_get(&reg->desired, t->key);
+
+		if ((want && !strcmp(want, t->value)) ||
+		    (prefix && *prefix &&
+		     !strncmp(t->key, prefix, strlen(prefix))))
+			ams_tags_set(out, t->key, t->value);
+	}
+}
+
+static void write_target_tags(struct share_runner *r, size_t region, size_t a)
 {
 	struct ams_job *job = r->job;
-	struct ams_job_item *it = ams_job_item(job, ctx->region, ctx->account);
-	struct ams_job_region *reg = &job->regions[ctx->region];
+	struct ams_job_item *it = ams_job_item(job, region, a);
+	struct ams_job_region *reg = &job->regions[region];
+	struct ams_tags *change = job->cfg.revoke ? &it->removed : &it->written;
 	const char *ids[1];
 	struct ams_err err = AMS_ERR_INIT;
 	struct ams_aws_call *call;
-	struct call_ctx *tctx;
+	struct share_call *ctx;
+	bool dry = job->cfg.mode == AMS_JOB_PLAN;
+	enum ams_code rc;
 
-	ams_tags_missing(&it->written, &reg->desired, &it->before);
-	if (!it->written.n) {
+	if (job->cfg.revoke)
+		managed_tags(change, job, reg, &it->before);
+	else
+		ams_tags_missing(change, &reg->desired, &it->before);
+	if (!change->n) {
 		it->unchanged = true;
-		item_finish(it, AMS_OUT_OK);
+		item_next(r, it);
 		return;
 	}
-	if (!tag_limit_ok(it, reg))
+	if (!job->cfg.revoke && !tag_limit_ok(it, reg))
 		return;
 	if (job->cfg.mode == AMS_JOB_VERIFY) {
-		ams_fail(&err, AMS_ENOTFOUND,
-			 "drift: %zu tag%s missing or different (first: "
-			 "'%s')",
-			 it->written.n, it->written.n == 1 ? "" : "s",
-			 it->written.v[0].key);
-		item_fail(it, "verify", &err);
+		ams_fail(
+		    &err, AMS_ENOTFOUND, "drift: %zu tag%s %s (first: '%s')",
+		    change->n, change->n == 1 ? "" : "s",
+		    job->cfg.revoke ? "still there" : "missing or different",
+		    change->v[0].key);
+		ams_share_item_fail(it, "verify", &err);
 		return;
 	}
-	if (job->cfg.mode == AMS_JOB_PLAN && !job->cfg.preflight) {
-		item_finish(it, AMS_OUT_OK);
+	if (dry && !job->cfg.preflight) {
+		item_next(r, it);
 		return;
 	}
 	ids[0] = reg->ami_id;
-	call = new_call(r, TGT_TAG, ctx->region, ctx->account,
-			AMS_EC2_CREATE_TAGS, id, &tctx);
-	if (ams_ec2_build_create_tags(ids, 1, it->written.v, it->written.n,
-				      job->cfg.mode == AMS_JOB_PLAN, call_param,
-				      call, &err)) {
+	call = ams_share_call_new(r, AMS_SVC_EC2, region,
+				  job->cfg.revoke ? AMS_EC2_DELETE_TAGS
+						  : AMS_EC2_CREATE_TAGS,
+				  ams_share_account_identity(r, a, &err), &ctx);
+	ctx->account = a;
+	if (job->cfg.revoke)
+		rc =
+		    ams_ec2_build_delete_tags(ids, 1, change->v, change->n, dry,
+					      ams_ec2_call_param, call, &err);
+	else
+		rc =
+		    ams_ec2_build_create_tags(ids, 1, change->v, change->n, dry,
+					      ams_ec2_call_param, call, &err);
+	if (rc) {
 		ams_aws_call_discard(call);
-		free(tctx);
-		item_fail(it, "create-tags", &err);
+		ams_share_call_free(ctx);
+		ams_share_item_fail(
+		    it, job->cfg.revoke ? "delete-tags" : "create-tags", &err);
 		return;
 	}
-	if (job->cfg.mode == AMS_JOB_SHARE)
+	if (!dry)
 		job->stats.writes++;
-	submit(call, tctx, on_target_tag);
+	ams_aws_call_submit(call, on_target_tag, ctx);
 }
 
 /* Whether a failed target call failed for want of the role's credentials. */
-static bool assume_failed(struct runner *r, size_t a,
+static bool assume_failed(struct share_runner *r, size_t a,
 			  const struct ams_aws_result *res)
 {
 	struct ams_job_account *acct = &r->job->accounts[a];
@@ -759,9 +1002,9 @@ static bool assume_failed(struct runner *r, size_t a,
 }
 
 static void target_describe_done(const struct ams_aws_result *res,
-				 struct call_ctx *ctx)
+				 struct share_call *ctx)
 {
-	struct runner *r = ctx->r;
+	struct share_runner *r = ctx->r;
 	struct ams_job *job = r->job;
 	struct ams_job_item *it = ams_job_item(job, ctx->region, ctx->account);
 	struct ams_job_region *reg = &job->regions[ctx->region];
@@ -772,25 +1015,27 @@ static void target_describe_done(const struct ams_aws_result *res,
 
 	it->attempts += res->attempts;
 	if (res->err->code && assume_failed(r, ctx->account, res)) {
-		item_fail(it, "assume-role", res->err);
+		ams_share_item_fail(it, "assume-role", res->err);
 		return;
 	}
 	job->accounts[ctx->account].assume = AMS_OUT_OK;
 	not_found = res->err->code &&
 		    !strcmp(res->err->aws_code, "InvalidAMIID.NotFound");
-	if (not_found && job->cfg.mode == AMS_JOB_PLAN) {
-		/* Not shared yet: everything would be written. */
-		ams_tags_copy(&it->written, &reg->desired);
-		item_finish(it, AMS_OUT_OK);
+	if (not_found && (job->cfg.revoke || job->cfg.mode == AMS_JOB_PLAN)) {
+		/* Revoke: nothing of ours is visible. Plan: not shared yet. */
+		if (!job->cfg.revoke)
+			ams_tags_copy(&it->written, &reg->desired);
+		it->unchanged = job->cfg.revoke;
+		item_next(r, it);
 		return;
 	}
 	if (res->err->code) {
-		item_fail(it, "describe-images", res->err);
+		ams_share_item_fail(it, "describe-images", res->err);
 		return;
 	}
 	if (ams_ec2_parse_describe_images(&images, res->body, res->body_len,
 					  &err)) {
-		item_fail(it, "describe-images", &err);
+		ams_share_item_fail(it, "describe-images", &err);
 		return;
 	}
 	img = ams_ec2_images_find(&images, reg->ami_id);
@@ -798,26 +1043,29 @@ static void target_describe_done(const struct ams_aws_result *res,
 		it->visible = true;
 		ams_tags_copy(&it->before, &img->tags);
 		ams_ec2_images_release(&images);
-		write_target_tags(
-		    r, ctx,
-		    ams_creds_provider_identity(r->providers[ctx->account]));
+		write_target_tags(r, ctx->region, ctx->account);
 		return;
 	}
 	ams_ec2_images_release(&images);
+	if (job->cfg.revoke) {
+		it->unchanged = true;
+		item_next(r, it);
+		return;
+	}
 	ams_fail_aws(&err, 0, "InvalidAMIID.NotFound", res->request_id,
 		     "the target account cannot see the image");
-	item_fail(it, "describe-images", &err);
+	ams_share_item_fail(it, "describe-images", &err);
 }
 
 static void on_target_describe(const struct ams_aws_result *res, void *payload)
 {
-	struct call_ctx *ctx = payload;
+	struct share_call *ctx = payload;
 
 	target_describe_done(res, ctx);
-	free(ctx);
+	ams_share_call_free(ctx);
 }
 
-static void start_item(struct runner *r, size_t region, size_t a)
+static void start_item(struct share_runner *r, size_t region, size_t a)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_item *it = ams_job_item(job, region, a);
@@ -826,19 +1074,20 @@ static void start_item(struct runner *r, size_t region, size_t a)
 	struct ams_err err = AMS_ERR_INIT;
 	struct ams_identity *id;
 	struct ams_aws_call *call;
-	struct call_ctx *ctx;
+	struct share_call *ctx;
 	const char *ids[1];
 
 	it->started_ms = ams_clock_mono_ms();
 	if (job->accounts[a].assume == AMS_OUT_FAILED) {
-		item_fail(it, "assume-role", &job->accounts[a].assume_err);
+		ams_share_item_fail(it, "assume-role",
+				    &job->accounts[a].assume_err);
 		return;
 	}
-	id = account_identity(r, a, &err);
+	id = ams_share_account_identity(r, a, &err);
 	if (!id) {
 		job->accounts[a].assume = AMS_OUT_FAILED;
 		ams_err_copy(&job->accounts[a].assume_err, &err);
-		item_fail(it, "assume-role", &err);
+		ams_share_item_fail(it, "assume-role", &err);
 		return;
 	}
 	ids[0] = reg->ami_id;
@@ -846,46 +1095,54 @@ static void start_item(struct runner *r, size_t region, size_t a)
 	req.image_ids = ids;
 	req.nimage_ids = 1;
 	req.include_deprecated = true;
-	call = new_call(r, TGT_DESCRIBE, region, a, AMS_EC2_DESCRIBE_IMAGES, id,
-			&ctx);
-	if (ams_ec2_build_describe_images(&req, call_param, call, &err)) {
+	call = ams_share_call_new(r, AMS_SVC_EC2, region,
+				  AMS_EC2_DESCRIBE_IMAGES, id, &ctx);
+	ctx->account = a;
+	if (ams_ec2_build_describe_images(&req, ams_ec2_call_param, call,
+					  &err)) {
 		ams_aws_call_discard(call);
-		free(ctx);
-		item_fail(it, "describe-images", &err);
+		ams_share_call_free(ctx);
+		ams_share_item_fail(it, "describe-images", &err);
 		return;
 	}
 	/* A share just made may take a while to reach the target. */
-	if (job->cfg.mode == AMS_JOB_SHARE && job->cfg.visibility_wait_s)
+	if (job->cfg.mode == AMS_JOB_SHARE && !job->cfg.revoke &&
+	    job->cfg.visibility_wait_s)
 		ams_aws_call_retry_code(call, "InvalidAMIID.NotFound",
 					job->cfg.visibility_wait_s * 1000ULL);
-	submit(call, ctx, on_target_describe);
+	ams_aws_call_submit(call, on_target_describe, ctx);
 }
 
-static void start_targets(struct runner *r, size_t region)
+static void start_targets(struct share_runner *r, size_t region)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_region *reg = &job->regions[region];
 	size_t a;
 
+	r->rs[region].targets_started = true;
+	if (job->cfg.revoke)
+		r->rs[region].items_pending = (unsigned)job->nr_accounts;
+	if (!job->nr_accounts && job->cfg.revoke)
+		revoke_source(r, region);
 	for (a = 0; a < job->nr_accounts; a++) {
 		struct ams_job_item *it = ams_job_item(job, region, a);
 
-		if (stopping(r))
+		if (ams_share_stopping(r))
 			return;
 		if (reg->share == AMS_OUT_FAILED &&
-		    job->cfg.mode == AMS_JOB_SHARE) {
+		    job->cfg.mode == AMS_JOB_SHARE && !job->cfg.revoke) {
 			it->started_ms = ams_clock_mono_ms();
-			item_fail(it, "share", &reg->err);
+			ams_share_item_fail(it, "share", &reg->err);
 			continue;
 		}
 		start_item(r, region, a);
 	}
 }
 
-/* ---- Driving ------------------------------------------------------------- */
+/* ---- Driving ---------------------------------------------------------------- */
 
 /* Runs the engine until idle, stopping it when the stop flag is raised. */
-static enum ams_code drive(struct runner *r, struct ams_err *err)
+static enum ams_code drive(struct share_runner *r, struct ams_err *err)
 {
 	enum ams_code rc = AMS_OK;
 
@@ -933,8 +1190,9 @@ static void settle_interrupted(struct ams_job *job)
 	}
 }
 
-static void fail_region_items(struct ams_job *job, size_t region)
+static void fail_region_items(struct share_runner *r, size_t region)
 {
+	struct ams_job *job = r->job;
 	struct ams_job_region *reg = &job->regions[region];
 	size_t a;
 
@@ -943,11 +1201,11 @@ static void fail_region_items(struct ams_job *job, size_t region)
 		struct ams_job_item *it = ams_job_item(job, region, a);
 
 		it->started_ms = ams_clock_mono_ms();
-		item_fail(it, "source", &reg->err);
+		ams_share_item_fail(it, "source", &reg->err);
 	}
 }
 
-static void phase2(struct runner *r)
+static void phase2(struct share_runner *r)
 {
 	struct ams_job *job = r->job;
 	size_t i;
@@ -955,10 +1213,14 @@ static void phase2(struct runner *r)
 	for (i = 0; i < job->nr_regions; i++) {
 		struct ams_job_region *reg = &job->regions[i];
 
-		if (stopping(r))
+		if (ams_share_stopping(r))
 			break;
-		if (reg->describe != AMS_OUT_OK) {
-			fail_region_items(job, i);
+		if (reg->describe != AMS_OUT_OK || reg->kms == AMS_OUT_FAILED) {
+			fail_region_items(r, i);
+			continue;
+		}
+		if (job->cfg.revoke) {
+			start_targets(r, i);
 			continue;
 		}
 		if (job->cfg.share_snapshots)
@@ -967,7 +1229,7 @@ static void phase2(struct runner *r)
 	}
 }
 
-static void collect_stats(struct runner *r)
+static void collect_stats(struct share_runner *r)
 {
 	struct ams_http_stats st;
 
@@ -977,12 +1239,32 @@ static void collect_stats(struct runner *r)
 	r->job->stats.connections = (unsigned long)st.connects;
 }
 
+static void runner_release(struct share_runner *r)
+{
+	struct ams_job *job = r->job;
+	size_t i, s;
+
+	for (i = 0; i < r->nr_providers; i++)
+		ams_creds_provider_free(r->providers[i]);
+	ams_creds_provider_free(r->org_provider);
+	for (i = 0; i < job->nr_regions; i++) {
+		ams_ec2_perms_release(&r->rs[i].perms);
+		for (s = 0; r->rs[i].snaps && s < job->regions[i].nr_snapshots;
+		     s++)
+			ams_ec2_perms_release(&r->rs[i].snaps[s]);
+		free(r->rs[i].snaps);
+		ams_share_kms_release(r, i);
+	}
+	free(r->rs);
+	free(r->providers);
+}
+
 enum ams_code ams_share_run(struct ams_job *job,
 			    const struct ams_share_env *env,
 			    struct ams_err *err)
 {
-	struct runner r;
-	enum ams_code rc;
+	struct share_runner r;
+	enum ams_code rc = AMS_OK;
 	uint64_t t0 = ams_clock_mono_ms();
 	size_t i;
 
@@ -991,40 +1273,31 @@ enum ams_code ams_share_run(struct ams_job *job,
 	r.env = env;
 	r.http = ams_aws_http(env->aws);
 	r.rs = xcalloc(job->nr_regions ? job->nr_regions : 1, sizeof(*r.rs));
-	r.providers = xcalloc(job->nr_accounts ? job->nr_accounts : 1,
-			      sizeof(*r.providers));
-	if (!job->items)
-		ams_job_make_items(job);
+	current_runner = &r;
 	job->started_at = (int64_t)ams_clock_wall();
 
-	for (i = 0; i < job->nr_regions; i++)
+	if (job->cfg.org_role_arn) {
+		ams_share_orgs_expand(&r);
+		rc = drive(&r, err);
+	}
+	ams_job_make_items(job);
+	for (i = 0; !rc && i < job->nr_regions; i++)
 		read_source(&r, i);
-	rc = drive(&r, err);
-	if (!rc && !stopping(&r))
+	if (!rc)
+		rc = drive(&r, err);
+	if (!rc && !ams_share_stopping(&r))
 		rc = check_desired(job, err);
-	if (!rc && !stopping(&r)) {
+	if (!rc && !ams_share_stopping(&r)) {
 		phase2(&r);
 		rc = drive(&r, err);
 	}
-	if (stopping(&r))
+	if (ams_share_stopping(&r))
 		job->interrupted = true;
 	settle_interrupted(job);
 	collect_stats(&r);
 	job->finished_at = (int64_t)ams_clock_wall();
 	job->duration_ms = ams_clock_mono_ms() - t0;
-
-	for (i = 0; i < job->nr_accounts; i++)
-		ams_creds_provider_free(r.providers[i]);
-	for (i = 0; i < job->nr_regions; i++) {
-		size_t s;
-
-		ams_ec2_perms_release(&r.rs[i].perms);
-		for (s = 0; r.rs[i].snaps && s < job->regions[i].nr_snapshots;
-		     s++)
-			ams_ec2_perms_release(&r.rs[i].snaps[s]);
-		free(r.rs[i].snaps);
-	}
-	free(r.rs);
-	free(r.providers);
+	runner_release(&r);
+	current_runner = NULL;
 	return rc;
 }

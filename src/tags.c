@@ -6,6 +6,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static struct ams_tag *find(const struct ams_tags *t, const char *key)
 {
@@ -116,7 +117,7 @@ bool ams_tag_key_selected(const char *key, char *const *includes,
 			  size_t nr_includes, char *const *excludes,
 			  size_t nr_excludes)
 {
-	if (!strncmp(key, "aws:", 4))
+	if (!strncasecmp(key, "aws:", 4))
 		return false;
 	if (nr_includes && !matches_any(key, includes, nr_includes))
 		return false;

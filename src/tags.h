@@ -48,7 +48,7 @@ void ams_tags_missing(struct ams_tags *out, const struct ams_tags *want,
 
 /*
  * True when key passes the filters: it does not start with the reserved
- * "aws:" prefix, it matches one of the include globs (or includes is
+ * "aws:" prefix (in any letter case), it matches one of the include globs (or includes is
  * empty) and none of the exclude globs. Globs are fnmatch(3) patterns.
  */
 bool ams_tag_key_selected(const char *key, char *const *includes,

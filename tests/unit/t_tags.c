@@ -66,7 +66,7 @@ static void test_key_filters(void)
 		{ "team", 1, 1 },	 { "team-a", 1, 1 },
 		{ "team-secret", 0, 1 }, { "cost-1", 1, 1 },
 		{ "cost-12", 0, 1 },	 { "aws:cloudformation:x", 0, 0 },
-		{ "aws:", 0, 0 },	 { "AWS:upper", 0, 1 },
+		{ "aws:", 0, 0 },	 { "AWS:upper", 0, 0 },
 		{ "awsome", 0, 1 },
 	};
 	size_t i;
