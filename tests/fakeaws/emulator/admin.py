@@ -52,8 +52,13 @@ class Admin(object):
         app = self.app
         accts = [q["account"]] if q.get("account") else \
             sorted(app.world.accounts)
-        regions = [q["region"]] if q.get("region") else \
-            app.ec2.known_regions()
+        if q.get("region"):
+            regions = [q["region"]]
+        else:
+            regs = set(app.ec2.known_regions())
+            regs |= {k["region"] for k in app.kms.keys.values()}
+            regs |= {r for (_, r) in app.ssm.params}
+            regions = sorted(regs)
         out = {"time": iso8601(app.now()), "accounts": {}}
         for a in accts:
             per = {}

@@ -107,6 +107,7 @@ DEFAULT_WORLD = {
         "ssm_validation_delay_seconds": 0,
         "image_block_public_access": True,
         "sharing_quota": 1000,
+        "deregistered_linger_seconds": 0,
     },
 }
 
