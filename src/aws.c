@@ -93,7 +93,7 @@ struct ams_aws_call {
 	void *payload;
 	unsigned signed_generation;
 	bool waiting;
-	struct ams_err fail_err; /* a refresh failure to report */
+	struct ams_err *fail_err; /* a refresh failure to report (rare) */
 	struct ams_aws_call *wait_next;
 };
 
@@ -675,8 +675,11 @@ void ams_identity_refresh_done(struct ams_identity *id,
 		next = c->wait_next;
 		c->wait_next = NULL;
 		c->waiting = false;
-		if (!creds)
-			c->fail_err = id->refresh_err;
+		if (!creds) {
+			if (!c->fail_err)
+				c->fail_err = xmalloc(sizeof(*c->fail_err));
+			*c->fail_err = id->refresh_err;
+		}
 		ams_http_req_resume(c->req);
 	}
 }
@@ -785,6 +788,8 @@ static void release_call(struct ams_aws_call *call)
 	call->ncodes = 0;
 	free(call->rate_name);
 	call->rate_name = NULL;
+	free(call->fail_err);
+	call->fail_err = NULL;
 	if (aws->nfree_calls >= 256) {
 		free(call);
 		return;
@@ -950,6 +955,29 @@ static void log_response(const struct ams_aws_call *call)
 	ams_buf_release_secure(&sb);
 }
 
+/*
+ * The headers every attempt sends. Set in prepare rather than at submit so
+ * a call waiting in the queue holds no header strings.
+ */
+static void set_headers(struct ams_aws_call *call)
+{
+	struct ams_http_req *req = call->req;
+	const char *prefix = ams_aws_json_target_prefix(call->svc);
+	struct ams_buf target = AMS_BUF_INIT;
+
+	ams_http_req_set_header(req, "Host", call->ep->host_header);
+	if (prefix) {
+		ams_http_req_set_header(req, "Content-Type", JSON_CONTENT_TYPE);
+		ams_buf_addstr(&target, prefix);
+		ams_buf_addch(&target, '.');
+		ams_buf_addstr(&target, call->action);
+		ams_http_req_set_header(req, "X-Amz-Target", target.buf);
+		ams_buf_release(&target);
+	} else {
+		ams_http_req_set_header(req, "Content-Type", FORM_CONTENT_TYPE);
+	}
+}
+
 static enum ams_http_prep sign(struct ams_aws_call *call)
 {
 	struct ams_http_req *req = call->req;
@@ -1000,9 +1028,8 @@ static enum ams_http_prep call_prepare(struct ams_http_req *req, void *payload)
 	struct ams_aws_call *call = payload;
 	struct ams_identity *id = call->id;
 
-	(void)req;
-	if (call->fail_err.code) {
-		ams_err_copy(&req->err, &call->fail_err);
+	if (call->fail_err) {
+		ams_err_copy(&req->err, call->fail_err);
 		return AMS_HTTP_PREP_FAIL;
 	}
 	if (id) {
@@ -1029,9 +1056,11 @@ static enum ams_http_prep call_prepare(struct ams_http_req *req, void *payload)
 				 id->label);
 			return AMS_HTTP_PREP_FAIL;
 		}
-		if (sign(call) != AMS_HTTP_PREP_GO)
-			return AMS_HTTP_PREP_FAIL;
 	}
+	if (!ams_http_req_get_header(req, "Host"))
+		set_headers(call);
+	if (id && sign(call) != AMS_HTTP_PREP_GO)
+		return AMS_HTTP_PREP_FAIL;
 	if (ams_log_enabled(AMS_LOG_DEBUG))
 		log_request(call);
 	return AMS_HTTP_PREP_GO;
@@ -1129,22 +1158,11 @@ static void call_done(struct ams_http_req *req, void *payload)
 static void set_request(struct ams_aws_call *call)
 {
 	struct ams_http_req *req = call->req;
-	const char *prefix = ams_aws_json_target_prefix(call->svc);
-	struct ams_buf target = AMS_BUF_INIT;
 
 	req->method = AMS_HTTP_POST;
 	ams_http_req_set_url(req, call->ep->url);
-	ams_http_req_set_header(req, "Host", call->ep->host_header);
-	if (prefix) {
-		ams_http_req_set_header(req, "Content-Type", JSON_CONTENT_TYPE);
-		ams_buf_addf(&target, "%s.%s", prefix, call->action);
-		ams_http_req_set_header(req, "X-Amz-Target", target.buf);
-		ams_buf_release(&target);
-		if (!req->body.len)
-			ams_buf_addstr(&req->body, "{}");
-	} else {
-		ams_http_req_set_header(req, "Content-Type", FORM_CONTENT_TYPE);
-	}
+	if (ams_aws_json_target_prefix(call->svc) && !req->body.len)
+		ams_buf_addstr(&req->body, "{}");
 	req->retry_window_ms = call->window_ms;
 	req->prepare = call_prepare;
 	req->classify = call_classify;

@@ -42,7 +42,7 @@
 
 #define MAX_HEADER_BYTES (64u * 1024)
 /* Request buffers larger than this are freed rather than pooled. */
-#define POOL_KEEP_BYTES (64u * 1024)
+#define POOL_KEEP_BYTES (8u * 1024)
 
 enum req_state {
 	ST_IDLE = 0,
@@ -325,7 +325,7 @@ static void recycle(struct ams_http_req *req)
 	req->resp_headers = hdrs;
 	req->resp_body = resp;
 	req->http = http;
-	if (http->nfree_reqs >= 2u * http->opts.max_in_flight + 16) {
+	if (http->nfree_reqs >= http->opts.max_in_flight + 16) {
 		ams_buf_release(&req->body);
 		ams_buf_release(&req->resp_headers);
 		ams_buf_release(&req->resp_body);

@@ -331,20 +331,42 @@ static void test_tls(void)
 	emulator_stop(&tls);
 }
 
-static uint64_t cpu_us(void)
+/* Process CPU time in microseconds: user, or user + system. */
+static uint64_t cpu_us_of(bool with_system)
 {
 	struct rusage ru;
+	uint64_t us;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (uint64_t)ru.ru_utime.tv_sec * 1000000u +
-	       (uint64_t)ru.ru_utime.tv_usec +
-	       (uint64_t)ru.ru_stime.tv_sec * 1000000u +
-	       (uint64_t)ru.ru_stime.tv_usec;
+	us = (uint64_t)ru.ru_utime.tv_sec * 1000000u +
+	     (uint64_t)ru.ru_utime.tv_usec;
+	if (with_system)
+		us += (uint64_t)ru.ru_stime.tv_sec * 1000000u +
+		      (uint64_t)ru.ru_stime.tv_usec;
+	return us;
+}
+
+static uint64_t cpu_us(void)
+{
+	return cpu_us_of(true);
+}
+
+/* AMS_FANOUT_IN_FLIGHT (1 to 512, default 16). */
+static unsigned fanout_in_flight(void)
+{
+	const char *v = getenv("AMS_FANOUT_IN_FLIGHT");
+	unsigned long long n = 0;
+
+	if (v && ams_str_to_u64(ams_str_from(v), 512, &n) && n)
+		return (unsigned)n;
+	return 16;
 }
 
 static void test_fan_out(void)
 {
-	enum { REGIONS = 4, IN_FLIGHT = 16 };
+	enum { REGIONS = 4 };
+	const unsigned IN_FLIGHT = fanout_in_flight();
+	struct rusage ru;
 	static const char *const regions[REGIONS] = { "us-east-1", "eu-west-1",
 						      "ap-south-1",
 						      "sa-east-1" };
@@ -355,12 +377,15 @@ static void test_fan_out(void)
 	struct ams_aws *aws = client(h, plain.url);
 	struct ams_http_stats st;
 	struct ams_err err = AMS_ERR_INIT;
-	uint64_t cpu0, t0, cpu, wall;
+	uint64_t cpu0, user0, t0, cpu, user, wall;
 	size_t i, j, good = 0;
 
 	for (i = 0; i < ACCOUNTS; i++)
 		ids[i] = account_identity(300000000000ull + i, false);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("#   peak RSS before the fan-out %ld KiB\n", ru.ru_maxrss);
 	cpu0 = cpu_us();
+	user0 = cpu_us_of(false);
 	t0 = ams_clock_mono_ms();
 	for (i = 0; i < ACCOUNTS; i++)
 		for (j = 0; j < REGIONS; j++) {
@@ -374,6 +399,7 @@ static void test_fan_out(void)
 		}
 	CHECK_RC(AMS_OK, ams_http_run(h, &err), &err);
 	cpu = cpu_us() - cpu0;
+	user = cpu_us_of(false) - user0;
 	wall = ams_clock_mono_ms() - t0;
 	for (i = 0; i < ACCOUNTS * REGIONS; i++)
 		good += outs[i].err.code == AMS_OK &&
@@ -385,11 +411,14 @@ static void test_fan_out(void)
 		       outs[0].err.msg);
 	CHECK(st.connects <= IN_FLIGHT);
 	CHECK(st.peak_in_flight <= IN_FLIGHT);
+	getrusage(RUSAGE_SELF, &ru);
 	printf("#   %zu calls, %u in flight: %llu connections, %llu ms wall, "
-	       "%llu us client CPU per call\n",
+	       "%llu us client CPU per call (%llu us user), peak RSS %ld "
+	       "KiB\n",
 	       ACCOUNTS * REGIONS, IN_FLIGHT, (unsigned long long)st.connects,
 	       (unsigned long long)wall,
-	       (unsigned long long)(cpu / (ACCOUNTS * REGIONS)));
+	       (unsigned long long)(cpu / (ACCOUNTS * REGIONS)),
+	       (unsigned long long)(user / (ACCOUNTS * REGIONS)), ru.ru_maxrss);
 	for (i = 0; i < ACCOUNTS; i++)
 		ams_identity_free(ids[i]);
 	free(ids);
