@@ -30,6 +30,7 @@ struct ams_cmd {
 /* The subcommands, one per cmd/cmd_<name>.c, listed in main.c. */
 extern const struct ams_cmd ams_cmd_plan;
 extern const struct ams_cmd ams_cmd_provenance;
+extern const struct ams_cmd ams_cmd_revoke;
 extern const struct ams_cmd ams_cmd_share;
 extern const struct ams_cmd ams_cmd_verify;
 

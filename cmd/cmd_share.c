@@ -266,8 +266,8 @@ static int finish(struct ams_job *job, const struct ams_opts *o,
 	return code;
 }
 
-static int run_job(enum ams_job_mode mode, const char *name, int argc,
-		   char **argv)
+static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
+		   int argc, char **argv)
 {
 	struct ams_opts o;
 	struct ams_problems problems = AMS_PROBLEMS_INIT;
@@ -301,6 +301,7 @@ static int run_job(enum ams_job_mode mode, const char *name, int argc,
 		code = AMS_EXIT_USAGE;
 		goto out;
 	}
+	cfg.revoke = cfg.revoke || revoke;
 	if (apply_provenance(&cfg, &prov, &in, &o, &err)) {
 		ams_log_error("%s", err.msg);
 		code = AMS_EXIT_USAGE;
@@ -370,17 +371,22 @@ out:
 
 static int cmd_share(int argc, char **argv)
 {
-	return run_job(AMS_JOB_SHARE, "share", argc, argv);
+	return run_job(AMS_JOB_SHARE, "share", false, argc, argv);
 }
 
 static int cmd_plan(int argc, char **argv)
 {
-	return run_job(AMS_JOB_PLAN, "plan", argc, argv);
+	return run_job(AMS_JOB_PLAN, "plan", false, argc, argv);
 }
 
 static int cmd_verify(int argc, char **argv)
 {
-	return run_job(AMS_JOB_VERIFY, "verify", argc, argv);
+	return run_job(AMS_JOB_VERIFY, "verify", false, argc, argv);
+}
+
+static int cmd_revoke(int argc, char **argv)
+{
+	return run_job(AMS_JOB_SHARE, "revoke", true, argc, argv);
 }
 
 static void job_help(struct ams_buf *out, const char *name)
@@ -419,5 +425,10 @@ const struct ams_cmd ams_cmd_plan = { "plan", cmd_plan,
 const struct ams_cmd ams_cmd_verify = {
 	"verify", cmd_verify,
 	"check from every target that the AMI is shared and tagged", NULL,
+	job_help
+};
+const struct ams_cmd ams_cmd_revoke = {
+	"revoke", cmd_revoke,
+	"undo share in every target, then remove the permissions", NULL,
 	job_help
 };

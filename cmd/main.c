@@ -28,8 +28,15 @@ static const struct ams_cmd cmd_version_entry = {
 
 /* Alphabetical; each cmd/cmd_<name>.c exports its entry (cmd.h). */
 static const struct ams_cmd *const commands[] = {
-	&cmd_help_entry, &ams_cmd_plan,	  &ams_cmd_provenance,
-	&ams_cmd_share,	 &ams_cmd_verify, &cmd_version_entry,
+	/* clang-format off */
+	&cmd_help_entry,
+	&ams_cmd_plan,
+	&ams_cmd_provenance,
+	&ams_cmd_revoke,
+	&ams_cmd_share,
+	&ams_cmd_verify,
+	&cmd_version_entry,
+	/* clang-format on */
 };
 
 static const struct ams_cmd *find_command(const char *name)

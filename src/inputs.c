@@ -102,6 +102,8 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	  false },
 	{ "allow-public", 0, AMS_OPT_FLAG, NULL,
 	  "allow the 'all' group (public); refused otherwise", false },
+	{ "revoke", 0, AMS_OPT_FLAG, NULL,
+	  "plan/verify: what revoke would undo, or that it is undone", false },
 	{ "preflight", 0, AMS_OPT_FLAG, NULL,
 	  "plan: prove every write with EC2 DryRun", false },
 	{ "visibility-wait", 0, AMS_OPT_INT, "SECONDS",
@@ -677,6 +679,10 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 	cfg->share_snapshots = ams_opts_flag(opts, "share-snapshots");
 	cfg->allow_public = ams_opts_flag(opts, "allow-public");
 	cfg->preflight = ams_opts_flag(opts, "preflight");
+	cfg->revoke = ams_opts_flag(opts, "revoke");
+	if (cfg->revoke && mode == AMS_JOB_SHARE)
+		ams_problems_add(problems, "--revoke belongs to plan and "
+					   "verify; use 'amishare revoke'");
 	if (cfg->preflight && mode != AMS_JOB_PLAN)
 		ams_problems_add(problems, "--preflight belongs to plan");
 	parallel = ams_opts_int(opts, "parallel", DEFAULT_PARALLEL);

@@ -49,6 +49,15 @@ static void w_time(struct ams_json_writer *w, const char *key, int64_t t)
 	ams_json_w_str(w, iso);
 }
 
+/* An outcome that is null when the step was not asked for. */
+static void w_outcome_opt(struct ams_json_writer *w, enum ams_outcome o)
+{
+	if (o == AMS_OUT_PENDING)
+		ams_json_w_null(w);
+	else
+		ams_json_w_str(w, ams_outcome_name(o));
+}
+
 static void w_err(struct ams_json_writer *w, const struct ams_err *err,
 		  const char *step)
 {
@@ -123,6 +132,13 @@ static void w_inputs(struct ams_json_writer *w, const struct ams_job *job,
 	w_tags(w, "tags", &c->extra_tags);
 	ams_json_w_key(w, "share_snapshots");
 	ams_json_w_bool(w, c->share_snapshots);
+	ams_json_w_key(w, "kms");
+	ams_json_w_str(w, c->kms_mode == AMS_KMS_GRANTS	 ? "grants"
+			  : c->kms_mode == AMS_KMS_CHECK ? "check"
+							 : "none");
+	ams_json_w_key(w, "ssm_parameter");
+	ams_json_w_str(w, c->ssm_parameter);
+	w_time(w, "deprecate_at", c->deprecate_at);
 	ams_json_w_key(w, "parallel");
 	ams_json_w_u64(w, c->parallel);
 	ams_json_w_end(w);
@@ -162,8 +178,16 @@ static void w_images(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_str(w, job->cfg.share_snapshots
 				      ? ams_outcome_name(r->snapshot_share)
 				      : "skipped");
-		w_strs(w, "snapshot_permissions_added", r->snapshot_perms_added,
-		       r->nr_snapshot_perms_added);
+		w_strs(w, "snapshot_permissions_changed",
+		       r->snapshot_perms_added, r->nr_snapshot_perms_added);
+		w_strs(w, "permissions_removed", r->perms_removed,
+		       r->nr_perms_removed);
+		w_strs(w, "kms_keys", r->kms_keys, r->nr_kms_keys);
+		ams_json_w_key(w, "kms");
+		w_outcome_opt(w, r->kms);
+		ams_json_w_key(w, "deprecation");
+		w_outcome_opt(w, r->deprecation);
+		w_time(w, "deprecation_time", r->deprecation_time);
 		ams_json_w_key(w, "api_calls");
 		ams_json_w_u64(w, r->api_calls);
 		w_err(w, &r->err, r->failed_step);
@@ -222,6 +246,15 @@ static void w_results(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_key(w, "unchanged");
 		ams_json_w_bool(w, it->unchanged);
 		w_tags(w, "tags_written", &it->written);
+		w_tags(w, "tags_removed", &it->removed);
+		ams_json_w_key(w, "kms_grants");
+		w_outcome_opt(w, it->kms);
+		ams_json_w_key(w, "kms_grants_changed");
+		ams_json_w_u64(w, it->kms_grants);
+		ams_json_w_key(w, "ssm_parameter");
+		w_outcome_opt(w, it->ssm);
+		ams_json_w_key(w, "ssm_unchanged");
+		ams_json_w_bool(w, it->ssm_unchanged);
 		ams_json_w_key(w, "tags_before");
 		ams_json_w_u64(w, it->before.n);
 		ams_json_w_key(w, "attempts");
@@ -304,6 +337,8 @@ void ams_report_json(struct ams_buf *out, const struct ams_job *job,
 	ams_json_w_str(&w, meta->command);
 	ams_json_w_key(&w, "status");
 	ams_json_w_str(&w, ams_job_status(job));
+	ams_json_w_key(&w, "revoke");
+	ams_json_w_bool(&w, job->cfg.revoke);
 	ams_json_w_key(&w, "interrupted");
 	ams_json_w_bool(&w, job->interrupted);
 	w_time(&w, "started_at", job->started_at);
@@ -325,6 +360,14 @@ void ams_report_json(struct ams_buf *out, const struct ams_job *job,
 		meta->provenance(&w, meta->provenance_payload);
 	else
 		ams_json_w_null(&w);
+	ams_json_w_key(&w, "organizations");
+	ams_json_w_object(&w);
+	ams_json_w_key(&w, "role_arn");
+	ams_json_w_str(&w, job->cfg.org_role_arn);
+	ams_json_w_key(&w, "accounts_found");
+	ams_json_w_u64(&w, job->org_accounts);
+	w_err(&w, &job->org_err, job->org_step);
+	ams_json_w_end(&w);
 	w_images(&w, job);
 	w_accounts(&w, job);
 	w_results(&w, job);
@@ -371,12 +414,24 @@ static void text_item(struct ams_buf *out, const struct ams_job *job,
 		text_error(out, &it->err, it->failed_step);
 	else if (it->status == AMS_OUT_SKIPPED)
 		ams_buf_addstr(out, it->skip_reason ? it->skip_reason : "");
+	else if (job->cfg.revoke && it->unchanged)
+		ams_buf_addstr(out, "none of our tags there");
+	else if (job->cfg.revoke)
+		ams_buf_addf(out, "%zu tags %s", it->removed.n,
+			     job->cfg.mode == AMS_JOB_SHARE ? "removed"
+							    : "to remove");
 	else if (it->unchanged)
 		ams_buf_addf(out, "%zu tags already there", r->desired.n);
 	else if (job->cfg.mode == AMS_JOB_SHARE)
 		ams_buf_addf(out, "%zu tags written", it->written.n);
 	else
 		ams_buf_addf(out, "%zu tags to write", it->written.n);
+	if (it->status == AMS_OUT_OK && it->kms_grants)
+		ams_buf_addf(out, ", %u KMS grant%s", it->kms_grants,
+			     it->kms_grants == 1 ? "" : "s");
+	if (it->status == AMS_OUT_OK && it->ssm == AMS_OUT_OK)
+		ams_buf_addf(out, ", parameter %s",
+			     it->ssm_unchanged ? "unchanged" : "set");
 	ams_buf_addch(out, '\n');
 }
 
@@ -393,6 +448,15 @@ static void text_region(struct ams_buf *out, const struct ams_job *job,
 	if (r->err.code != AMS_OK) {
 		ams_buf_addstr(out, ": ");
 		text_error(out, &r->err, r->failed_step);
+	} else if (job->cfg.revoke && r->nr_perms_removed) {
+		ams_buf_addf(out, ", %s:",
+			     job->cfg.mode == AMS_JOB_SHARE  ? "removed"
+			     : job->cfg.mode == AMS_JOB_PLAN ? "to remove"
+							     : "still there");
+		for (i = 0; i < r->nr_perms_removed; i++)
+			ams_buf_addf(out, " %s", r->perms_removed[i]);
+	} else if (job->cfg.revoke) {
+		ams_buf_addstr(out, ", nothing to remove");
 	} else if (r->nr_perms_added) {
 		ams_buf_addf(out, ", %s:", verb);
 		for (i = 0; i < r->nr_perms_added; i++)
@@ -423,6 +487,14 @@ void ams_report_text(struct ams_buf *out, const struct ams_job *job,
 		     c.skipped, job->interrupted ? ", interrupted" : "",
 		     job->stats.writes, job->stats.api_calls,
 		     (double)job->duration_ms / 1000.0);
+	if (job->org_err.code != AMS_OK) {
+		ams_buf_addstr(out, "organizations: failed: ");
+		text_error(out, &job->org_err, job->org_step);
+		ams_buf_addch(out, '\n');
+	} else if (job->cfg.org_role_arn) {
+		ams_buf_addf(out, "organizations: %zu member accounts found\n",
+			     job->org_accounts);
+	}
 	ams_buf_addstr(out, "source images:\n");
 	for (i = 0; i < job->nr_regions; i++)
 		text_region(out, job, &job->regions[i]);

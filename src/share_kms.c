@@ -157,9 +157,9 @@ void ams_share_kms_read(struct share_runner *r, size_t region)
 	r->rs[region].keys =
 	    xcalloc(reg->nr_kms_keys, sizeof(*r->rs[region].keys));
 	if (job->cfg.kms_mode == AMS_KMS_NONE && !job->cfg.revoke)
-		ams_log_warn("%s in %s is encrypted with %zu customer managed "
-			     "key%s: targets need a grant or key policy to "
-			     "launch it (--kms-grants, --kms-check)",
+		ams_log_warn("%s in %s is encrypted with %zu KMS key%s: "
+			     "targets need a grant or key policy to launch "
+			     "it (--kms-grants, --kms-check)",
 			     reg->ami_id, reg->region, reg->nr_kms_keys,
 			     reg->nr_kms_keys == 1 ? "" : "s");
 	for (k = 0; k < reg->nr_kms_keys; k++) {

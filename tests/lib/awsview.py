@@ -3,6 +3,11 @@
 client (an independent implementation, not amishare's).
 
 usage: awsview.py ENDPOINT tags ACCOUNT:REGION:AMI ...
+       awsview.py ENDPOINT param ACCOUNT:REGION:NAME ...
+       awsview.py ENDPOINT grants OWNER:REGION:KEY ...
+       awsview.py ENDPOINT launch ACCOUNT:REGION:AMI ...
+       awsview.py ENDPOINT deprecation OWNER:REGION:AMI ...
+       awsview.py ENDPOINT newkey OWNER:REGION
        awsview.py ENDPOINT perms OWNER:REGION:AMI ...
        awsview.py ENDPOINT snapperms OWNER:REGION:SNAPSHOT ...
        awsview.py ENDPOINT untag ACCOUNT:REGION:AMI:KEY ...
@@ -22,12 +27,12 @@ from botocore.exceptions import ClientError
 _clients = {}
 
 
-def client(endpoint, account, region):
-    key = (account, region)
+def client(endpoint, account, region, service="ec2"):
+    key = (account, region, service)
     if key not in _clients:
         s = botocore.session.get_session()
         _clients[key] = s.create_client(
-            "ec2", region_name=region, endpoint_url=endpoint,
+            service, region_name=region, endpoint_url=endpoint,
             aws_access_key_id="AKIAFAKE" + account,
             aws_secret_access_key="fakeaws-secret-%s-EXAMPLEKEY0" % account,
             verify=os.environ.get("AWS_CA_BUNDLE") or True,
@@ -80,10 +85,48 @@ def untag(ep, account, region, ami, key):
     return "deleted " + key
 
 
+def param(ep, account, region, *name):
+    name = ":".join(name)
+    try:
+        p = client(ep, account, region, "ssm").get_parameter(Name=name)
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return p["Parameter"]["Value"]
+
+
+def grants(ep, owner, region, *key):
+    key = ":".join(key)
+    g = client(ep, owner, region, "kms").list_grants(KeyId=key)["Grants"]
+    return ",".join(sorted(x.get("Name", "-") for x in g)) or "(none)"
+
+
+def launch(ep, account, region, ami):
+    try:
+        r = client(ep, account, region).run_instances(
+            ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+    except ClientError as e:
+        return "refused " + e.response["Error"]["Code"]
+    return "launched " + r["Instances"][0]["InstanceId"]
+
+
+def deprecation(ep, owner, region, ami):
+    img = client(ep, owner, region).describe_images(
+        ImageIds=[ami])["Images"][0]
+    return img.get("DeprecationTime", "none")
+
+
+def newkey(ep, owner, region):
+    k = client(ep, owner, region, "kms").create_key(
+        Description="golden images")["KeyMetadata"]
+    return k["Arn"]
+
+
 def main():
     ep, what = sys.argv[1], sys.argv[2]
     fn = {"tags": tags, "perms": perms, "snapperms": snapperms,
-          "untag": untag}[what]
+          "untag": untag, "param": param, "grants": grants,
+          "launch": launch, "deprecation": deprecation,
+          "newkey": newkey}[what]
     for spec in sys.argv[3:]:
         parts = spec.split(":")
         print(" ".join(parts[:3]), fn(ep, *parts))
