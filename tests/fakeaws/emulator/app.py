@@ -165,11 +165,18 @@ class App(object):
     async def handle(self, req):
         from .httpd import Response
         p = req.path
-        if p.startswith("/_fakeaws/"):
-            return await self.admin.handle(req)
-        if p.startswith("/latest/") or p.startswith("/_container/") or \
-                p.startswith("/_actions/"):
-            return self.credep.handle(req)
+        if p.startswith("/_fakeaws/") or p.startswith("/latest/") or \
+                p.startswith("/_container/") or p.startswith("/_actions/"):
+            try:
+                if p.startswith("/_fakeaws/"):
+                    return await self.admin.handle(req)
+                return self.credep.handle(req)
+            except Exception as e:  # an emulator bug: answer, don't hang up
+                import traceback
+                traceback.print_exc()
+                return Response(500, json.dumps(
+                    {"error": "fakeaws internal error: %r" % e}).encode(),
+                    [("Content-Type", "application/json")])
         if self.latency:
             await asyncio.sleep(self.latency)
         extra = self.faults.extra_latency()
