@@ -49,6 +49,14 @@ class Backend(object):
         self.endpoint = endpoint
         self.creds = (ak, sk)
         self.clients = {}
+        self._base = None
+
+    def base(self):
+        if self._base is None:
+            self._base = sorted(
+                self.c("ec2").describe_images(Owners=["amazon"])["Images"],
+                key=lambda i: i["ImageId"])[0]["ImageId"]
+        return self._base
 
     def c(self, svc, region="us-east-1"):
         if (svc, region) not in self.clients:
@@ -60,9 +68,7 @@ class Backend(object):
 
     def image(self, name):
         ec2 = self.c("ec2")
-        base = sorted(ec2.describe_images(Owners=["amazon"])["Images"],
-                      key=lambda i: i["ImageId"])[0]["ImageId"]
-        iid = ec2.run_instances(ImageId=base, MinCount=1, MaxCount=1,
+        iid = ec2.run_instances(ImageId=self.base(), MinCount=1, MaxCount=1,
                                 InstanceType="t3.micro")["Instances"][0][
                                     "InstanceId"]
         return ec2.create_image(InstanceId=iid, Name=name)["ImageId"]
@@ -213,9 +219,7 @@ class SameAnswers(unittest.TestCase):
     def test_instance_lifecycle(self):
         def s(b):
             ec2 = b.c("ec2")
-            base = sorted(ec2.describe_images(Owners=["amazon"])["Images"],
-                          key=lambda i: i["ImageId"])[0]["ImageId"]
-            iid = ec2.run_instances(ImageId=base, MinCount=1, MaxCount=1,
+            iid = ec2.run_instances(ImageId=b.base(), MinCount=1, MaxCount=1,
                                     InstanceType="t3.micro")["Instances"][
                                         0]["InstanceId"]
             stop = ec2.stop_instances(InstanceIds=[iid])[

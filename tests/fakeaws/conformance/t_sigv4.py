@@ -424,6 +424,19 @@ class WireFailures(unittest.TestCase):
         self.assertEqual(st, 200, data)
         self.assertIn(b"<regionName>eu-west-1</regionName>", data)
 
+    def test_presigned_query_authentication(self):
+        from botocore.auth import SigV4QueryAuth
+        q = "Action=DescribeRegions&Version=2016-11-15&RegionName.1=eu-west-1"
+        req = AWSRequest(method="GET", url=E.endpoint + "/?" + q)
+        SigV4QueryAuth(Credentials(key_of(BUILD), secret_of(BUILD)), "ec2",
+                       "us-east-1", expires=60).add_auth(req)
+        path = req.url[len(E.endpoint):]
+        st, _, data = send("GET", None, {}, path=path)
+        self.assertEqual(st, 200, data)
+        st, _, data = send("GET", None, {}, path=path.replace(
+            "eu-west-1", "eu-west-2"))
+        self.assertEqual((code_of(data), st), ("SignatureDoesNotMatch", 403))
+
     def test_web_identity_is_the_only_unsigned_call(self):
         body = ("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn="
                 "arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FAmishareCI&"
