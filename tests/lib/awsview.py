@@ -101,12 +101,28 @@ def grants(ep, owner, region, *key):
 
 
 def launch(ep, account, region, ami):
+    """Launches one instance; like AWS, a launch without access to the
+    key of an encrypted snapshot is accepted and then terminates with
+    Client.InternalError, so the instance's state decides."""
+    import time
+    ec2 = client(ep, account, region)
     try:
-        r = client(ep, account, region).run_instances(
-            ImageId=ami, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+        r = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1,
+                              InstanceType="t3.micro")
     except ClientError as e:
         return "refused " + e.response["Error"]["Code"]
-    return "launched " + r["Instances"][0]["InstanceId"]
+    iid = r["Instances"][0]["InstanceId"]
+    deadline = time.time() + 10
+    while True:
+        i = ec2.describe_instances(InstanceIds=[iid])[
+            "Reservations"][0]["Instances"][0]
+        state = i["State"]["Name"]
+        if state in ("running", "terminated") or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    if state == "running":
+        return "launched " + iid
+    return "refused %s %s" % (state, i.get("StateReason", {}).get("Code"))
 
 
 def deprecation(ep, owner, region, ami):
