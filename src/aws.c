@@ -67,6 +67,7 @@ struct ams_identity {
 	bool stale;	     /* rejected as expired: refresh before signing */
 	bool refresh_failed; /* the last refresh failed (see refresh_err) */
 	unsigned generation; /* bumped whenever the credentials change */
+	time_t obtained;     /* when the current credentials arrived */
 	unsigned refresh_count;
 	ams_identity_refresh_fn *refresh;
 	void *refresh_payload;
@@ -633,6 +634,7 @@ void ams_identity_set_creds(struct ams_identity *id,
 	}
 	ams_creds_copy(&id->creds, creds);
 	id->has_creds = true;
+	id->obtained = ams_clock_wall();
 	if (creds->account_id && *creds->account_id)
 		ams_identity_set_account(id, creds->account_id);
 }
@@ -729,8 +731,16 @@ static void remove_waiter(struct ams_identity *id, struct ams_aws_call *call)
 	call->wait_next = NULL;
 }
 
+/*
+ * Whether to fetch new credentials before signing: none yet, rejected as
+ * expired, or expiring within the margin. The margin is at most half the
+ * credentials' lifetime, so credentials that live shorter than the
+ * margin (a short credential_process or role session) are used for half
+ * their life instead of being fetched again and again.
+ */
 static bool needs_refresh(const struct ams_identity *id, uint64_t margin_ms)
 {
+	int64_t margin_s = (int64_t)(margin_ms / 1000), lifetime_s;
 	time_t now;
 
 	if (!id->refresh)
@@ -740,8 +750,10 @@ static bool needs_refresh(const struct ams_identity *id, uint64_t margin_ms)
 	if (!id->creds.expiration)
 		return false;
 	now = ams_clock_wall();
-	return (int64_t)id->creds.expiration - (int64_t)now <=
-	       (int64_t)(margin_ms / 1000);
+	lifetime_s = (int64_t)id->creds.expiration - (int64_t)id->obtained;
+	if (id->obtained && lifetime_s > 0 && lifetime_s / 2 < margin_s)
+		margin_s = lifetime_s / 2;
+	return (int64_t)id->creds.expiration - (int64_t)now <= margin_s;
 }
 
 /* ---- Calls ----------------------------------------------------------- */
