@@ -18,13 +18,14 @@
 #define DOTENV_PREFIX "AMISHARE_RESULT_"
 #define HEREDOC_DELIM "AMISHARE_EOF"
 
-const char *ams_ci_mode_name(enum ams_job_mode mode)
+const char *ams_ci_command_name(const struct ams_job *job)
 {
-	switch (mode) {
+	switch (job->cfg.mode) {
 	case AMS_JOB_PLAN: return "plan";
 	case AMS_JOB_VERIFY: return "verify";
-	default: return "share";
+	case AMS_JOB_SHARE: break;
 	}
+	return job->cfg.revoke ? "revoke" : "share";
 }
 
 static void gh_escape(struct ams_buf *out, const char *s, bool property)
@@ -189,7 +190,7 @@ void ams_ci_gh_outputs(struct ams_buf *out, const struct ams_job *job,
 	size_t i;
 
 	ams_ci_gh_output(out, "status", ams_job_status(job));
-	ams_ci_gh_output(out, "command", ams_ci_mode_name(job->cfg.mode));
+	ams_ci_gh_output(out, "command", ams_ci_command_name(job));
 	gh_output_num(out, "exit_code", (unsigned long long)exit_code);
 	ams_ci_amis_json(&val, job);
 	ams_ci_gh_output(out, "amis", val.buf);
@@ -264,26 +265,33 @@ static void err_text(struct ams_buf *out, const struct ams_err *err,
 	ams_buf_release(&sb);
 }
 
-static const char *verb_added(enum ams_job_mode mode)
+/* Column headings: what the command did (or would do) to each. */
+static const char *perms_heading(const struct ams_job_config *cfg)
 {
-	return mode == AMS_JOB_SHARE  ? "Added"
-	       : mode == AMS_JOB_PLAN ? "To add"
-				      : "Missing";
+	static const char *const h[2][3] = {
+		{ "Added", "To add", "Missing" },
+		{ "Removed", "To remove", "Left" },
+	};
+
+	return h[cfg->revoke][cfg->mode];
 }
 
-static const char *verb_tags(enum ams_job_mode mode)
+static const char *tags_heading(const struct ams_job_config *cfg)
 {
-	return mode == AMS_JOB_SHARE  ? "Tags written"
-	       : mode == AMS_JOB_PLAN ? "Tags to write"
-				      : "Tags missing";
+	static const char *const h[2][3] = {
+		{ "Tags written", "Tags to write", "Tags missing" },
+		{ "Tags removed", "Tags to remove", "Tags left" },
+	};
+
+	return h[cfg->revoke][cfg->mode];
 }
 
 static void summary_head(struct ams_buf *out, const struct ams_job *job)
 {
 	struct counts c = count_items(job);
 
-	ams_buf_addf(out, "### amishare %s: %s\n\n",
-		     ams_ci_mode_name(job->cfg.mode), ams_job_status(job));
+	ams_buf_addf(out, "### amishare %s: %s\n\n", ams_ci_command_name(job),
+		     ams_job_status(job));
 	ams_buf_addf(out,
 		     "%zu image%s x %zu account%s: %zu ok, %zu failed, "
 		     "%zu skipped, %zu unknown; %lu writes, %lu API calls "
@@ -293,11 +301,24 @@ static void summary_head(struct ams_buf *out, const struct ams_job *job)
 		     c.failed, c.skipped, c.unknown, job->stats.writes,
 		     job->stats.api_calls, (double)job->duration_ms / 1000.0,
 		     job->interrupted ? " (interrupted)" : "");
+	if (job->org_err.code != AMS_OK) {
+		struct ams_buf msg = AMS_BUF_INIT;
+
+		err_text(&msg, &job->org_err, job->org_step);
+		ams_buf_addstr(out, "**Organization members not listed:** ");
+		ams_ci_md_cell(out, msg.buf);
+		ams_buf_addstr(out, "\n\n");
+		ams_buf_release(&msg);
+	}
 }
 
 static void region_row(struct ams_buf *out, const struct ams_job *job,
 		       const struct ams_job_region *r)
 {
+	char *const *perms =
+	    job->cfg.revoke ? r->perms_removed : r->perms_added;
+	size_t nr_perms =
+	    job->cfg.revoke ? r->nr_perms_removed : r->nr_perms_added;
 	size_t i;
 
 	ams_buf_addstr(out, "| ");
@@ -308,10 +329,10 @@ static void region_row(struct ams_buf *out, const struct ams_job *job,
 	if (job->cfg.share_snapshots)
 		ams_buf_addf(out, " | %s", ams_outcome_name(r->snapshot_share));
 	ams_buf_addstr(out, " | ");
-	for (i = 0; i < r->nr_perms_added; i++) {
+	for (i = 0; i < nr_perms; i++) {
 		if (i)
 			ams_buf_addch(out, ' ');
-		ams_ci_md_cell(out, r->perms_added[i]);
+		ams_ci_md_cell(out, perms[i]);
 	}
 	ams_buf_addstr(out, " | ");
 	if (r->err.code != AMS_OK)
@@ -342,7 +363,8 @@ static void item_row(struct ams_buf *out, const struct ams_job *job,
 	ams_buf_addstr(out, " | ");
 	ams_ci_md_cell(out, job->accounts[it->account].id);
 	ams_buf_addf(out, bad ? " | **%s** | %zu | " : " | %s | %zu | ",
-		     ams_outcome_name(it->status), it->written.n);
+		     ams_outcome_name(it->status),
+		     job->cfg.revoke ? it->removed.n : it->written.n);
 	if (it->status == AMS_OUT_FAILED) {
 		ams_ci_md_cell(out, err_code(&it->err));
 		err_text(&msg, &it->err, it->failed_step);
@@ -351,7 +373,8 @@ static void item_row(struct ams_buf *out, const struct ams_job *job,
 	} else if (it->status != AMS_OUT_OK) {
 		ams_buf_addstr(&msg, "interrupted before it finished");
 	} else if (it->unchanged) {
-		ams_buf_addstr(&msg, "already tagged");
+		ams_buf_addstr(&msg, job->cfg.revoke ? "nothing to remove"
+						     : "already tagged");
 	}
 	ams_buf_addstr(out, " | ");
 	ams_ci_md_cell(out, msg.buf);
@@ -376,7 +399,6 @@ static void add_row(struct ams_buf *out, struct ams_buf *row, size_t start,
 void ams_ci_gh_summary(struct ams_buf *out, const struct ams_job *job,
 		       size_t max_bytes)
 {
-	enum ams_job_mode mode = job->cfg.mode;
 	struct ams_buf row = AMS_BUF_INIT;
 	size_t start = out->len, left_out = 0, i, pass;
 
@@ -385,7 +407,7 @@ void ams_ci_gh_summary(struct ams_buf *out, const struct ams_job *job,
 		     "| Region | AMI | Launch permission |%s %s | "
 		     "Error | Detail |\n",
 		     job->cfg.share_snapshots ? " Snapshots |" : "",
-		     verb_added(mode));
+		     perms_heading(&job->cfg));
 	ams_buf_addf(out, "| --- | --- | --- |%s --- | --- | --- |\n",
 		     job->cfg.share_snapshots ? " --- |" : "");
 	for (i = 0; i < job->nr_regions; i++) {
@@ -397,7 +419,7 @@ void ams_ci_gh_summary(struct ams_buf *out, const struct ams_job *job,
 			     "\n| Region | AMI | Account | Status | %s | "
 			     "Error | Detail |\n"
 			     "| --- | --- | --- | --- | ---: | --- | --- |\n",
-			     verb_tags(mode));
+			     tags_heading(&job->cfg));
 	}
 	/* Problems first, so a cut never hides one. */
 	for (pass = 0; pass < 2; pass++)
@@ -430,10 +452,18 @@ static void annotate(struct ams_buf *out, const char *level, const char *title,
 void ams_ci_gh_annotations(struct ams_buf *out, const struct ams_job *job,
 			   size_t max_lines)
 {
-	const char *cmd = ams_ci_mode_name(job->cfg.mode);
+	const char *cmd = ams_ci_command_name(job);
 	struct ams_buf title = AMS_BUF_INIT, msg = AMS_BUF_INIT;
 	size_t i, lines = 0, more = 0;
 
+	if (job->org_err.code != AMS_OK && max_lines) {
+		ams_buf_addf(&title, "amishare %s: organization members", cmd);
+		err_text(&msg, &job->org_err, job->org_step);
+		annotate(out, "error", title.buf, msg.buf);
+		lines++;
+	} else if (job->org_err.code != AMS_OK) {
+		more++;
+	}
 	for (i = 0; i < job->nr_regions; i++) {
 		const struct ams_job_region *r = &job->regions[i];
 
@@ -591,7 +621,7 @@ void ams_ci_dotenv(struct ams_buf *out, struct ams_buf *notes,
 	d.notes = notes;
 	d.vars = 0;
 	dotenv_add(&d, "STATUS", ams_job_status(job));
-	dotenv_add(&d, "COMMAND", ams_ci_mode_name(job->cfg.mode));
+	dotenv_add(&d, "COMMAND", ams_ci_command_name(job));
 	dotenv_add_num(&d, "EXIT_CODE", (unsigned long long)exit_code);
 	dotenv_add_num(&d, "ITEMS", job->nr_items);
 	dotenv_add_num(&d, "OK", c.ok);

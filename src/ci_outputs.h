@@ -14,7 +14,7 @@
  * "name<<DELIM" when a value holds a line break):
  *
  *   status      ok, partial or failed (as the report)
- *   command     share, plan or verify
+ *   command     share, plan, verify or revoke
  *   exit_code   the code amishare exits with
  *   amis        JSON object, region to AMI id: {"us-east-1":"ami-..."}
  *   ami_<region>  one per region, '-' as '_': ami_us_east_1=ami-...
@@ -93,8 +93,8 @@ enum ams_code ams_ci_outputs_emit(const struct ams_job *job,
  * list); the writers above redact the whole text again.
  */
 
-/* "share", "plan" or "verify". */
-const char *ams_ci_mode_name(enum ams_job_mode mode);
+/* "share", "plan", "verify", or "revoke" (share undoing itself). */
+const char *ams_ci_command_name(const struct ams_job *job);
 
 /* Workflow command data: % CR LF as %25 %0D %0A. */
 void ams_ci_gh_escape_data(struct ams_buf *out, const char *s);
@@ -125,16 +125,18 @@ void ams_ci_gh_outputs(struct ams_buf *out, const struct ams_job *job,
  */
 void ams_ci_md_cell(struct ams_buf *out, const char *s);
 /*
- * The step summary: a headline, a table of the source images, and a
- * table of (region, account) results, problems first. Rows that would
- * take it past max_bytes are counted in a closing line instead.
+ * The step summary: a headline, a failed listing of organization
+ * members, a table of the source images, and a table of (region,
+ * account) results, problems first. Rows that would take it past
+ * max_bytes are counted in a closing line instead.
  */
 void ams_ci_gh_summary(struct ams_buf *out, const struct ams_job *job,
 		       size_t max_bytes);
 /*
- * One "::error title=...::message" line per failed source image and
- * failed item, "::warning" for an interrupted item; at most max_lines,
- * then one line counting the rest.
+ * One "::error title=...::message" line for a failed listing of
+ * organization members, per failed source image and per failed item,
+ * "::warning" for an interrupted item; at most max_lines, then one line
+ * counting the rest.
  */
 void ams_ci_gh_annotations(struct ams_buf *out, const struct ams_job *job,
 			   size_t max_lines);

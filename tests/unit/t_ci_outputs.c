@@ -492,6 +492,74 @@ static void test_summary(void)
 	ams_job_release(&job);
 }
 
+static void test_revoke_and_org(void)
+{
+	struct ams_job job;
+	struct ams_buf sb = AMS_BUF_INIT;
+	size_t i;
+
+	make_partial_job(&job);
+	job.cfg.revoke = true;
+	for (i = 0; i < job.nr_items; i++)
+		ams_tags_set(&job.items[i].removed, "Approved", "true");
+	job.regions[1].perms_removed = xcalloc(1, sizeof(char *));
+	job.regions[1].perms_removed[0] = xstrdup("user:444444444444");
+	job.regions[1].nr_perms_removed = 1;
+	CHECK_STR_EQ("revoke", ams_ci_command_name(&job));
+	ams_ci_gh_outputs(&sb, &job, NULL, 1);
+	CHECK(strstr(sb.buf, "\ncommand=revoke\n"));
+	ams_buf_reset(&sb);
+	ams_ci_gh_summary(&sb, &job, AMS_CI_SUMMARY_MAX_BYTES);
+	CHECK(strstr(sb.buf, "### amishare revoke: partial\n"));
+	CHECK(strstr(sb.buf, "| Launch permission | Removed | Error |"));
+	CHECK(strstr(sb.buf, "| Tags removed |"));
+	/* Removed permissions and tags are shown, not added ones. */
+	CHECK(strstr(sb.buf, "| eu-west-1 | ami-0bbbbbbbbbbbbbbbb | ok | "
+			     "user:444444444444 |"));
+	CHECK(!strstr(sb.buf, "user:222222222222"));
+	CHECK(strstr(sb.buf, "| 222222222222 | ok | 1 |  | nothing to "
+			     "remove |\n"));
+	job.cfg.mode = AMS_JOB_PLAN;
+	CHECK_STR_EQ("plan", ams_ci_command_name(&job));
+	ams_buf_reset(&sb);
+	ams_ci_gh_summary(&sb, &job, AMS_CI_SUMMARY_MAX_BYTES);
+	CHECK(strstr(sb.buf, "| To remove |"));
+	CHECK(strstr(sb.buf, "| Tags to remove |"));
+	job.cfg.mode = AMS_JOB_VERIFY;
+	ams_buf_reset(&sb);
+	ams_ci_gh_summary(&sb, &job, AMS_CI_SUMMARY_MAX_BYTES);
+	CHECK(strstr(sb.buf, "| Left |"));
+	CHECK(strstr(sb.buf, "| Tags left |"));
+
+	/* Listing the organization's members failed. */
+	job.cfg.mode = AMS_JOB_SHARE;
+	job.cfg.revoke = false;
+	job.org_step = "list-accounts-for-parent";
+	ams_fail_aws(&job.org_err, 400, "AccessDeniedException", "req-o",
+		     "not allowed | to list");
+	ams_buf_reset(&sb);
+	ams_ci_gh_annotations(&sb, &job, 50);
+	CHECK(!strncmp(sb.buf,
+		       "::error title=amishare share%3A organization "
+		       "members::list-accounts-for-parent: "
+		       "AccessDeniedException: not allowed | to list "
+		       "(request req-o)\n::error title=amishare share%3A "
+		       "333333333333 in eu-west-1::",
+		       160));
+	ams_buf_reset(&sb);
+	ams_ci_gh_annotations(&sb, &job, 1);
+	CHECK(strstr(sb.buf, "organization members::"));
+	CHECK(strstr(sb.buf, "::1 more problem: see the JSON report\n"));
+	ams_buf_reset(&sb);
+	ams_ci_gh_summary(&sb, &job, AMS_CI_SUMMARY_MAX_BYTES);
+	CHECK(strstr(sb.buf, "\n**Organization members not listed:** "
+			     "list-accounts-for-parent: AccessDeniedException: "
+			     "not allowed \\| to list (request req-o)\n\n| "
+			     "Region |"));
+	ams_buf_release(&sb);
+	ams_job_release(&job);
+}
+
 static void test_summary_budget(void)
 {
 	static const char *const one[] = { "us-east-1:ami-1" };
@@ -768,6 +836,8 @@ int main(void)
 	     "several AMIs in one region are joined by ','");
 	TEST(test_annotations, "workflow command annotations and their cap");
 	TEST(test_summary, "the step summary tables, problems first");
+	TEST(test_revoke_and_org,
+	     "revoke's words and columns; a failed organization listing");
 	TEST(test_summary_budget, "a large summary is cut, failures kept");
 	TEST(test_dotenv, "the dotenv file of a partial run");
 	TEST(test_dotenv_limits, "dotenv variable and size limits");
