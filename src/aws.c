@@ -67,7 +67,7 @@ struct ams_identity {
 	bool stale;	     /* rejected as expired: refresh before signing */
 	bool refresh_failed; /* the last refresh failed (see refresh_err) */
 	unsigned generation; /* bumped whenever the credentials change */
-	time_t obtained;     /* when the current credentials arrived */
+	time_t obtained;     /* when a refresh brought them; 0: set directly */
 	unsigned refresh_count;
 	ams_identity_refresh_fn *refresh;
 	void *refresh_payload;
@@ -634,7 +634,7 @@ void ams_identity_set_creds(struct ams_identity *id,
 	}
 	ams_creds_copy(&id->creds, creds);
 	id->has_creds = true;
-	id->obtained = ams_clock_wall();
+	id->obtained = 0;
 	if (creds->account_id && *creds->account_id)
 		ams_identity_set_account(id, creds->account_id);
 }
@@ -662,6 +662,7 @@ void ams_identity_refresh_done(struct ams_identity *id,
 	ams_err_clear(&id->refresh_err);
 	if (creds) {
 		ams_identity_set_creds(id, creds);
+		id->obtained = ams_clock_wall();
 		id->refresh_failed = false;
 	} else {
 		id->refresh_failed = true;
@@ -736,7 +737,7 @@ static void remove_waiter(struct ams_identity *id, struct ams_aws_call *call)
  * expired, or expiring within the margin. The margin is at most half the
  * credentials' lifetime, so credentials that live shorter than the
  * margin (a short credential_process or role session) are used for half
- * their life instead of being fetched again and again.
+ * their life after a refresh instead of being fetched again and again.
  */
 static bool needs_refresh(const struct ams_identity *id, uint64_t margin_ms)
 {
