@@ -879,6 +879,42 @@ static void same_creds_hook(struct ams_identity *id, void *payload)
 	ams_identity_refresh_done(id, ams_identity_creds(id), NULL);
 }
 
+/* Hands out credentials that live 20 s: shorter than the 5-minute margin. */
+static void short_lived_hook(struct ams_identity *id, void *payload)
+{
+	int *calls = payload;
+	struct ams_creds c = AMS_CREDS_INIT;
+	struct ams_err err = AMS_ERR_INIT;
+
+	(*calls)++;
+	ams_creds_set(&c, "AKIDSHORT", SECRET, TOKEN, ams_clock_wall() + 20,
+		      NULL, &err);
+	ams_identity_refresh_done(id, &c, NULL);
+	ams_creds_release(&c);
+}
+
+static void test_short_lived_refresh_not_repeated(void)
+{
+	struct ams_aws *aws = client_for("/echo");
+	struct ams_identity *id = ams_identity_new("short role");
+	struct call_out o[3];
+	int calls = 0;
+	size_t i;
+
+	memset(o, 0, sizeof(o));
+	ams_identity_set_refresh(id, short_lived_hook, &calls);
+	for (i = 0; i < ARRAY_SIZE(o); i++) {
+		ams_aws_call_submit(ams_aws_call_new(aws, AMS_SVC_EC2,
+						     "us-east-1",
+						     "DescribeImages", id),
+				    call_done, &o[i]);
+		run();
+		CHECK_RC(AMS_OK, o[i].err.code, &o[i].err);
+	}
+	/* One fetch: they are used for half their life, not refetched. */
+	CHECK_INT_EQ(1, calls);
+}
+
 static void test_refresh_synchronous_same_creds(void)
 {
 	struct ams_aws *aws = client_for("/echo");
@@ -1055,6 +1091,8 @@ int main(void)
 	TEST(test_refresh_on_expired_token, "ExpiredToken refreshes once");
 	TEST(test_refresh_only_once_per_call, "a second ExpiredToken is final");
 	TEST(test_refresh_before_expiry, "refresh within the expiry margin");
+	TEST(test_short_lived_refresh_not_repeated,
+	     "short-lived credentials are not fetched again at every call");
 	TEST(test_refresh_failure, "refresh failure fails waiting calls");
 	TEST(test_refresh_synchronous_same_creds,
 	     "a refresh may finish at once with the same credentials");
