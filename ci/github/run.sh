@@ -55,8 +55,8 @@ fi
 # 3. The flags.
 mode=${INPUT_MODE:-share}
 case $mode in
-share | plan | verify) ;;
-*) fail "mode must be share, plan or verify, not '$mode'" ;;
+share | plan | verify | revoke) ;;
+*) fail "mode must be share, plan, verify or revoke, not '$mode'" ;;
 esac
 args=("$mode")
 opt() { # --flag VALUE when VALUE is not empty

@@ -10,9 +10,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command=${AMISHARE_COMMAND:-share}
 case $command in
-share | plan | verify) ;;
+share | plan | verify | revoke) ;;
 *)
-	echo "amishare: AMISHARE_COMMAND must be share, plan or verify," \
+	echo "amishare: AMISHARE_COMMAND must be share, plan, verify or revoke," \
 		"not '$command'" >&2
 	exit 2
 	;;

@@ -250,6 +250,22 @@ test_expect_success 'OIDC: role-to-assume trades the GitHub token for the role' 
 	! ls amishare-oidc.* 2>/dev/null
 '
 
+test_expect_success 'revoke undoes the share, and says so' '
+	gha "{\"binary\": \"$BIN\", \"mode\": \"revoke\",
+	      \"accounts\": \"222222222222,333333333333\",
+	      \"role-name\": \"AmishareTagger\",
+	      \"tags\": \"Approved=true\nOwner=platform team\",
+	      \"args\": \"--no-provenance-tags\"}" &&
+	cat log &&
+	test "$(json_get result.json "d[\"exit\"]")" = 0 &&
+	test "$(out command)" = revoke && test "$(aout status)" = ok &&
+	grep "^### amishare revoke: ok$" summary.md &&
+	grep "| Launch permission | Removed | Error | Detail |$" summary.md &&
+	grep "| Tags removed |" summary.md &&
+	awsview tags 222222222222:us-east-1:$E1 >t &&
+	grep "not-visible" t
+'
+
 test_expect_success 'OIDC without id-token permission is a usage error (2)' '
 	gha "{\"binary\": \"$BIN\", \"accounts\": \"222222222222\",
 	      \"role-name\": \"AmishareTagger\",
@@ -261,7 +277,7 @@ test_expect_success 'OIDC without id-token permission is a usage error (2)' '
 test_expect_success 'bad inputs exit 2 before anything runs' '
 	gha "{\"binary\": \"$BIN\", \"mode\": \"deploy\"}" &&
 	test "$(json_get result.json "d[\"exit\"]")" = 2 &&
-	grep "mode must be share, plan or verify, not .deploy." log &&
+	grep "mode must be share, plan, verify or revoke, not .deploy." log &&
 	gha "{\"binary\": \"$BIN\", \"share-snapshots\": \"yes\"}" &&
 	test "$(json_get result.json "d[\"exit\"]")" = 2 &&
 	grep "share-snapshots must be true or false, not .yes." log &&

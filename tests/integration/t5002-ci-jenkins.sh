@@ -174,7 +174,7 @@ test_expect_success 'usage errors exit 2 and change nothing' '
 	before=$(api_count ModifyImageAttribute) &&
 	stage AMISHARE_ACCOUNTS=222222222222 AMISHARE_COMMAND=deploy &&
 	test "$(cat code)" = 2 &&
-	grep "AMISHARE_COMMAND must be share, plan or verify, not .deploy." log &&
+	grep "AMISHARE_COMMAND must be share, plan, verify or revoke, not .deploy." log &&
 	stage AMISHARE_ACCOUNTS=222222222222 AMISHARE_PARALLEL=lots &&
 	cat log &&
 	test "$(cat code)" = 2 &&
