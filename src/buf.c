@@ -150,12 +150,48 @@ void ams_buf_addhex(struct ams_buf *sb, const unsigned char *data, size_t len)
 	sb->buf[sb->len] = '\0';
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. p is
+ * NUL-terminated, so a truncated sequence stops at the NUL.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		len = 2;
+		cp = p[0] & 0x1fu;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		len = 3;
+		cp = p[0] & 0x0fu;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		len = 4;
+		cp = p[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+		return 0;
+	if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
+		return 0;
+	return len;
+}
+
 void ams_buf_add_json_str(struct ams_buf *sb, const char *s)
 {
 	const unsigned char *p;
+	size_t n;
 
 	ams_buf_addch(sb, '"');
 	for (p = (const unsigned char *)s; *p; p++) {
+		n = *p >= 0x80 ? utf8_len(p) : 1;
 		switch (*p) {
 		case '"': ams_buf_addstr(sb, "\\\""); break;
 		case '\\': ams_buf_addstr(sb, "\\\\"); break;
@@ -163,10 +199,22 @@ void ams_buf_add_json_str(struct ams_buf *sb, const char *s)
 		case '\r': ams_buf_addstr(sb, "\\r"); break;
 		case '\t': ams_buf_addstr(sb, "\\t"); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				ams_buf_addf(sb, "\\u%04x", *p);
-			else
-				ams_buf_addch(sb, *p);
+			} else if (*p < 0x80) {
+				ams_buf_addch(sb, (char)*p);
+			} else if (n) {
+				ams_buf_add(sb, p, n);
+				p += n - 1;
+			} else {
+				/*
+				 * JSON text is UTF-8 (RFC 8259): a stray
+				 * byte, say from an error message of an
+				 * endpoint, becomes U+FFFD rather than
+				 * making the whole report unreadable.
+				 */
+				ams_buf_addstr(sb, "\\ufffd");
+			}
 		}
 	}
 	ams_buf_addch(sb, '"');

@@ -53,7 +53,11 @@ void ams_buf_vaddf(struct ams_buf *sb, const char *fmt, va_list ap)
     AMS_PRINTF(2, 0);
 /* Appends the lowercase hex form of len bytes. */
 void ams_buf_addhex(struct ams_buf *sb, const unsigned char *data, size_t len);
-/* Appends s as a JSON string literal, quotes included. */
+/*
+ * Appends s as a JSON string literal, quotes included. Control
+ * characters are escaped; bytes that are not well-formed UTF-8 are
+ * written as \ufffd, so the output is always valid JSON text.
+ */
 void ams_buf_add_json_str(struct ams_buf *sb, const char *s);
 
 /* A non-owning view: ptr need not be NUL-terminated. Passed by value. */

@@ -149,7 +149,10 @@ void ams_json_w_array(struct ams_json_writer *w);  /* [ */
 void ams_json_w_end(struct ams_json_writer *w);	   /* } or ] */
 /* A member name; the next value call writes its value. */
 void ams_json_w_key(struct ams_json_writer *w, const char *key);
-/* s NULL writes null. Bytes >= 0x80 are written as they are. */
+/*
+ * s NULL writes null. UTF-8 is written as it is; bytes that are not
+ * well-formed UTF-8 become \ufffd (see ams_buf_add_json_str).
+ */
 void ams_json_w_str(struct ams_json_writer *w, const char *s);
 void ams_json_w_bool(struct ams_json_writer *w, bool v);
 void ams_json_w_null(struct ams_json_writer *w);

@@ -83,6 +83,38 @@ static void test_buf_hex_and_json(void)
 	ams_buf_release(&sb);
 }
 
+/* JSON text is UTF-8: malformed sequences become U+FFFD, valid ones stay. */
+static void test_buf_json_utf8(void)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80",
+		  "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+		{ "\xff", "\"\\ufffd\"" },
+		{ "a\x80"
+		  "b",
+		  "\"a\\ufffdb\"" },
+		{ "\xc3", "\"\\ufffd\"" },	      /* truncated */
+		{ "\xc3(", "\"\\ufffd(\"" },	      /* bad continuation */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" }, /* overlong '/' */
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" }, /* surrogate */
+		{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		{ "\xf0\x9f\x98", "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "\x1b[31m", "\"\\u001b[31m\"" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ams_buf sb = AMS_BUF_INIT;
+
+		ams_buf_add_json_str(&sb, cases[i].in);
+		CHECK_STR_EQ(cases[i].want, sb.buf);
+		ams_buf_release(&sb);
+	}
+}
+
 static void test_str_split_and_trim(void)
 {
 	struct ams_str rest = ams_str_from("a,, b ,c");
@@ -186,6 +218,7 @@ int main(void)
 	TEST(test_buf_addf_long, "buf: addf longer than the allocation");
 	TEST(test_buf_detach, "buf: detach hands over the memory");
 	TEST(test_buf_hex_and_json, "buf: hex and JSON string escaping");
+	TEST(test_buf_json_utf8, "buf: JSON strings are always valid UTF-8");
 	TEST(test_str_split_and_trim, "str: split and trim");
 	TEST(test_str_to_u64, "str: strict decimal parsing");
 	TEST(test_err_first_wins, "err: first error wins, one line");
