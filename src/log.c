@@ -84,6 +84,9 @@ void ams_redact(struct ams_buf *sb)
 }
 
 static void emit(enum ams_log_level level, const char *prefix, const char *fmt,
+		 va_list ap) AMS_PRINTF(3, 0);
+
+static void emit(enum ams_log_level level, const char *prefix, const char *fmt,
 		 va_list ap)
 {
 	struct ams_buf line = AMS_BUF_INIT;
