@@ -8,10 +8,17 @@
  * in the result so tests can compare each one against AWS's suite. The
  * signer does no I/O and never reads the clock.
  *
- * All crypto goes through the two wrappers below (SHA-256 and HMAC-SHA256
- * on OpenSSL). They only fail when OpenSSL cannot allocate, which, like
+ * All crypto goes through the wrappers below (SHA-256 and HMAC-SHA256 on
+ * OpenSSL). They only fail when OpenSSL cannot allocate, which, like
  * xmalloc, stops the program. "AWS4"+secret and every derived key sit in
  * exactly-sized buffers that are wiped before the signer returns.
+ *
+ * A key cache (struct ams_sigv4_cache) makes repeated signing cheap: the
+ * signing key of a (secret, date, Region, service) is derived once and
+ * kept as two ready HMAC states (the key XOR ipad and XOR opad blocks
+ * already digested), so a signature is the payload digest, the canonical
+ * request digest and one HMAC over the string to sign, all on one fetched
+ * SHA-256 and one reused context instead of an implicit fetch per call.
  *
  * Also here: struct ams_creds, which owns a set of credentials.
  */
@@ -112,22 +119,28 @@ static AMS_NORETURN void die_crypto(const char *what)
 	abort();
 }
 
-void ams_sigv4_sha256_hex(char out[65], const void *data, size_t len)
+static void to_hex(char *out, const unsigned char *in, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+void ams_sigv4_sha256_hex(char out[65], const void *data, size_t len)
+{
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
-	size_t i;
 
 	if (!EVP_Digest(len ? data : "", len, md, &md_len, EVP_sha256(),
 			NULL) ||
 	    md_len != 32)
 		die_crypto("SHA-256");
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0xf];
-	}
-	out[64] = '\0';
+	to_hex(out, md, 32);
 }
 
 void ams_sigv4_hmac_sha256(unsigned char out[32], const void *key,
@@ -142,6 +155,151 @@ void ams_sigv4_hmac_sha256(unsigned char out[32], const void *key,
 		  &md_len) ||
 	    md_len != 32)
 		die_crypto("HMAC-SHA256");
+}
+
+/* ------------------------------------------------------------------ */
+/* Key cache */
+
+#define SHA256_BLOCK 64
+
+struct cache_key {
+	char *secret; /* a copy, wiped; NULL = free entry */
+	char date[9]; /* YYYYMMDD */
+	char *region;
+	char *service;
+	/* HMAC-SHA256 under the signing key: states after each padded key. */
+	EVP_MD_CTX *inner, *outer;
+};
+
+struct ams_sigv4_cache {
+	EVP_MD *fetched; /* SHA-256 fetched once (OpenSSL 3) */
+	const EVP_MD *md;
+	EVP_MD_CTX *work;
+	struct cache_key keys[AMS_SIGV4_CACHE_KEYS];
+	size_t victim; /* round robin */
+};
+
+static EVP_MD_CTX *new_md_ctx(void)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx)
+		die_crypto("EVP_MD_CTX_new");
+	return ctx;
+}
+
+static void digest_init(EVP_MD_CTX *ctx, const EVP_MD *md)
+{
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	/* Reuses the context's provider state: no fetch, no allocation. */
+	if (!EVP_DigestInit_ex2(ctx, md, NULL))
+		die_crypto("SHA-256 init");
+#else
+	if (!EVP_DigestInit_ex(ctx, md, NULL))
+		die_crypto("SHA-256 init");
+#endif
+}
+
+static void digest_update(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+	if (len && !EVP_DigestUpdate(ctx, data, len))
+		die_crypto("SHA-256 update");
+}
+
+static void digest_final(EVP_MD_CTX *ctx, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	if (!EVP_DigestFinal_ex(ctx, out, &n) || n != 32)
+		die_crypto("SHA-256 final");
+}
+
+struct ams_sigv4_cache *ams_sigv4_cache_new(void)
+{
+	struct ams_sigv4_cache *c = xcalloc(1, sizeof(*c));
+
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	c->fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+#endif
+	c->md = c->fetched ? c->fetched : EVP_sha256();
+	c->work = new_md_ctx();
+	return c;
+}
+
+static void cache_key_clear(struct cache_key *k)
+{
+	/* Freeing a digest context wipes its state (OPENSSL_clear_free). */
+	EVP_MD_CTX_free(k->inner);
+	EVP_MD_CTX_free(k->outer);
+	ams_free_secret(k->secret);
+	free(k->region);
+	free(k->service);
+	memset(k, 0, sizeof(*k));
+}
+
+void ams_sigv4_cache_free(struct ams_sigv4_cache *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < ARRAY_SIZE(c->keys); i++)
+		cache_key_clear(&c->keys[i]);
+	EVP_MD_CTX_free(c->work);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	EVP_MD_free(c->fetched);
+#endif
+	free(c);
+}
+
+/* SHA-256 as hex, on the cache's digest when there is one. */
+static void sha256_hex_in(struct ams_sigv4_cache *c, char out[65],
+			  const void *data, size_t len)
+{
+	unsigned char md[32];
+
+	if (!c) {
+		ams_sigv4_sha256_hex(out, data, len);
+		return;
+	}
+	digest_init(c->work, c->md);
+	digest_update(c->work, data, len);
+	digest_final(c->work, md);
+	to_hex(out, md, 32);
+}
+
+/* A digest state that has absorbed key XOR pad (RFC 2104). */
+static EVP_MD_CTX *hmac_state(const EVP_MD *md, const unsigned char key[32],
+			      unsigned char pad)
+{
+	unsigned char block[SHA256_BLOCK];
+	EVP_MD_CTX *ctx = new_md_ctx();
+	size_t i;
+
+	memset(block, pad, sizeof(block));
+	for (i = 0; i < 32; i++)
+		block[i] = (unsigned char)(key[i] ^ pad);
+	digest_init(ctx, md);
+	digest_update(ctx, block, sizeof(block));
+	ams_wipe(block, sizeof(block));
+	return ctx;
+}
+
+/* HMAC-SHA256 of data under the key whose states k holds. */
+static void cached_hmac(struct ams_sigv4_cache *c, unsigned char out[32],
+			const struct cache_key *k, const void *data, size_t len)
+{
+	unsigned char inner[32];
+
+	if (!EVP_MD_CTX_copy_ex(c->work, k->inner))
+		die_crypto("HMAC state copy");
+	digest_update(c->work, data, len);
+	digest_final(c->work, inner);
+	if (!EVP_MD_CTX_copy_ex(c->work, k->outer))
+		die_crypto("HMAC state copy");
+	digest_update(c->work, inner, sizeof(inner));
+	digest_final(c->work, out);
+	ams_wipe(inner, sizeof(inner));
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,7 +696,7 @@ static void payload_hash(struct ams_sigv4_result *out,
 			 o->payload_hash);
 		return;
 	}
-	ams_sigv4_sha256_hex(out->payload_hash, o->payload, o->payload_len);
+	sha256_hex_in(o->cache, out->payload_hash, o->payload, o->payload_len);
 }
 
 /* Whether the caller's header lname is dropped (the signer owns it). */
@@ -660,41 +818,89 @@ static void string_to_sign(struct ams_sigv4_result *out,
 {
 	char hash[65];
 
-	ams_sigv4_sha256_hex(hash, out->canonical_request.buf,
-			     out->canonical_request.len);
+	sha256_hex_in(o->cache, hash, out->canonical_request.buf,
+		      out->canonical_request.len);
 	ams_buf_addf(&out->string_to_sign,
 		     "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s",
 		     out->amz_date, out->amz_date, o->region, o->service, hash);
 }
 
-/* Step 6: derive the signing key, sign, and wipe every key. */
+/* kSigning = HMAC chain over "AWS4"+secret, date, Region, service. */
+static void derive_key(unsigned char out[32], const char *secret,
+		       const char *date8, const char *region,
+		       const char *service)
+{
+	size_t secret_len = strlen(secret);
+	unsigned char k1[32];
+	char *k0 = xmalloc(4 + secret_len);
+
+	memcpy(k0, "AWS4", 4);
+	memcpy(k0 + 4, secret, secret_len);
+	ams_sigv4_hmac_sha256(out, k0, 4 + secret_len, date8, 8);
+	ams_wipe(k0, 4 + secret_len);
+	free(k0);
+	ams_sigv4_hmac_sha256(k1, out, 32, region, strlen(region));
+	ams_sigv4_hmac_sha256(out, k1, sizeof(k1), service, strlen(service));
+	ams_sigv4_hmac_sha256(k1, out, 32, "aws4_request", 12);
+	memcpy(out, k1, sizeof(k1));
+	ams_wipe(k1, sizeof(k1));
+}
+
+/* The cached key of (secret, date, Region, service), derived on a miss. */
+static const struct cache_key *cache_lookup(struct ams_sigv4_cache *c,
+					    const char *secret,
+					    const char *date8,
+					    const char *region,
+					    const char *service)
+{
+	struct cache_key *k;
+	unsigned char key[32];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c->keys); i++) {
+		k = &c->keys[i];
+		if (k->secret && !memcmp(k->date, date8, 8) &&
+		    !strcmp(k->region, region) &&
+		    !strcmp(k->service, service) && !strcmp(k->secret, secret))
+			return k;
+	}
+	k = &c->keys[c->victim];
+	c->victim = (c->victim + 1) % ARRAY_SIZE(c->keys);
+	cache_key_clear(k);
+	derive_key(key, secret, date8, region, service);
+	k->inner = hmac_state(c->md, key, 0x36);
+	k->outer = hmac_state(c->md, key, 0x5c);
+	ams_wipe(key, sizeof(key));
+	k->secret = xstrdup(secret);
+	memcpy(k->date, date8, 8);
+	k->region = xstrdup(region);
+	k->service = xstrdup(service);
+	return k;
+}
+
+/* Step 6: derive (or find) the signing key, sign, and wipe every key. */
 static void signature(struct ams_sigv4_result *out,
 		      const struct ams_sigv4_opts *o)
 {
 	const char *secret = o->creds->secret_access_key;
-	size_t secret_len = strlen(secret), i;
-	unsigned char k1[32], k2[32], sig[32];
-	char *k0 = xmalloc(4 + secret_len);
-	static const char hex[] = "0123456789abcdef";
+	unsigned char key[32], sig[32];
+	char date8[9];
 
-	memcpy(k0, "AWS4", 4);
-	memcpy(k0 + 4, secret, secret_len);
-	ams_sigv4_hmac_sha256(k1, k0, 4 + secret_len, out->amz_date, 8);
-	ams_wipe(k0, 4 + secret_len);
-	free(k0);
-	ams_sigv4_hmac_sha256(k2, k1, sizeof(k1), o->region, strlen(o->region));
-	ams_sigv4_hmac_sha256(k1, k2, sizeof(k2), o->service,
-			      strlen(o->service));
-	ams_sigv4_hmac_sha256(k2, k1, sizeof(k1), "aws4_request", 12);
-	ams_sigv4_hmac_sha256(sig, k2, sizeof(k2), out->string_to_sign.buf,
-			      out->string_to_sign.len);
-	ams_wipe(k1, sizeof(k1));
-	ams_wipe(k2, sizeof(k2));
-	for (i = 0; i < sizeof(sig); i++) {
-		out->signature[2 * i] = hex[sig[i] >> 4];
-		out->signature[2 * i + 1] = hex[sig[i] & 0xf];
+	memcpy(date8, out->amz_date, 8);
+	date8[8] = '\0';
+	if (o->cache) {
+		cached_hmac(o->cache, sig,
+			    cache_lookup(o->cache, secret, date8, o->region,
+					 o->service),
+			    out->string_to_sign.buf, out->string_to_sign.len);
+	} else {
+		derive_key(key, secret, date8, o->region, o->service);
+		ams_sigv4_hmac_sha256(sig, key, sizeof(key),
+				      out->string_to_sign.buf,
+				      out->string_to_sign.len);
+		ams_wipe(key, sizeof(key));
 	}
-	out->signature[64] = '\0';
+	to_hex(out->signature, sig, sizeof(sig));
 }
 
 static void add_out_header(struct ams_sigv4_result *out, const char *name,

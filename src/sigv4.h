@@ -3,14 +3,18 @@
  *
  * ams_sigv4_sign() is a pure function over an options struct (aws-c-auth's
  * signing config): no I/O, no clock (the time is an input), nothing cached
- * between calls. It reproduces botocore's SigV4Auth: it signs every given
+ * between calls unless the caller hands it a key cache (below), which
+ * changes the cost and never the result. It reproduces botocore's
+ * SigV4Auth: it signs every given
  * header except botocore's blacklist, canonicalises path, query and
  * header values the same way, and exposes every intermediate stage so
  * tests can compare them with AWS's published suite.
  *
  * Secrets: the secret key, "AWS4"+secret and every derived key live only
- * inside ams_sigv4_sign() and are wiped before it returns. The result
- * holds a copy of the session token (when one must be sent), wiped by
+ * inside ams_sigv4_sign() and are wiped before it returns, except in a key
+ * cache, which holds a copy of the secret and the HMAC states of each
+ * derived key until ams_sigv4_cache_free() wipes them. The result holds a
+ * copy of the session token (when one must be sent), wiped by
  * ams_sigv4_result_release().
  */
 #ifndef AMS_SIGV4_H
@@ -63,6 +67,21 @@ struct ams_sigv4_header {
 	const char *name;
 	const char *value;
 };
+
+/*
+ * A signing-key cache for one caller (e.g. one identity). Deriving the key
+ * of a (secret, date, Region, service) takes four HMACs; the cache keeps
+ * the last AMS_SIGV4_CACHE_KEYS of them, as ready HMAC states, together
+ * with a fetched SHA-256 and a reusable digest context, so that a signature
+ * costs two SHA-256 digests and one HMAC. Not thread-safe: one cache per
+ * thread. ams_sigv4_cache_new() never returns NULL (it stops the program
+ * when OpenSSL cannot allocate, like xmalloc); ams_sigv4_cache_free()
+ * wipes every key and accepts NULL.
+ */
+#define AMS_SIGV4_CACHE_KEYS 8
+struct ams_sigv4_cache;
+struct ams_sigv4_cache *ams_sigv4_cache_new(void);
+void ams_sigv4_cache_free(struct ams_sigv4_cache *cache);
 
 /* Payload hash for requests whose body is not signed. */
 #define AMS_SIGV4_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
@@ -135,6 +154,8 @@ struct ams_sigv4_opts {
 	time_t now;	     /* signing time, seconds since the epoch, UTC */
 	const struct ams_creds *creds;
 	unsigned flags; /* enum ams_sigv4_flags */
+	/* Optional: derived keys to reuse (borrowed; NULL = derive anew). */
+	struct ams_sigv4_cache *cache;
 };
 
 /* Every stage of one signature. Owned by the struct. */

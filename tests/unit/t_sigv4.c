@@ -9,6 +9,9 @@
  *    emulator host with a port, IPv6, GET with a query, UNSIGNED-PAYLOAD).
  * 3. Canonicalisation tables (path, query, headers), limits, input errors,
  *    credentials and the crypto wrappers.
+ * 4. The key cache: every suite case signed again through one shared cache
+ *    (misses and hits) gives the same signature; eviction and changed
+ *    secrets, dates, Regions and services never reuse a wrong key.
  *
  * Fixtures are found under $AMS_SRCDIR (default: the current directory,
  * which is the top of the tree when run by make).
@@ -33,6 +36,9 @@
 #define JSON_TYPE "application/x-amz-json-1.1"
 /* 2025-01-15T12:00:00Z */
 #define VECTOR_TIME ((time_t)1736942400)
+
+/* One cache shared by every suite case: later cases hit earlier keys. */
+static struct ams_sigv4_cache *suite_cache;
 
 /* ------------------------------------------------------------------ */
 /* Helpers */
@@ -222,6 +228,7 @@ static void suite_case(const char *top, const char *name)
 	struct ams_err err = AMS_ERR_INIT;
 	time_t when = 0;
 	enum ams_code rc;
+	int i;
 
 	TEST_BEGIN();
 	memset(&o, 0, sizeof(o));
@@ -285,6 +292,18 @@ static void suite_case(const char *top, const char *name)
 	else
 		CHECK(find_added(&res, "X-Amz-Security-Token") == NULL);
 	ams_sigv4_result_release(&res);
+	/* The same through the shared key cache, a miss or hit, then a hit. */
+	o.cache = suite_cache;
+	for (i = 0; i < 2; i++) {
+		rc = ams_sigv4_sign(&res, &o, &err);
+		CHECK_RC(AMS_OK, rc, &err);
+		if (rc)
+			break;
+		CHECK_STR_EQ(sts, res.string_to_sign.buf);
+		CHECK_STR_EQ(sig, res.signature);
+		CHECK_STR_EQ(exp_auth, res.authorization.buf);
+		ams_sigv4_result_release(&res);
+	}
 out:
 	TEST_END("suite %s", name);
 	suite_req_release(&req);
@@ -1189,11 +1208,76 @@ static void test_crypto(void)
 	    hex);
 }
 
+/* Signs one request with and without the cache; both must agree. */
+static void cache_case(struct ams_sigv4_cache *cache, const char *secret,
+		       const char *service, const char *region, time_t day)
+{
+	struct ams_creds creds = AMS_CREDS_INIT;
+	struct ams_sigv4_opts o;
+	struct ams_sigv4_result plain, cached;
+	struct ams_err err = AMS_ERR_INIT;
+
+	CHECK_RC(
+	    AMS_OK,
+	    ams_creds_set(&creds, "AKIDCACHE", secret, NULL, 0, NULL, &err),
+	    &err);
+	base_opts(&o, &creds);
+	o.region = region;
+	o.service = service;
+	o.now += day * 86400;
+	o.payload = "Action=X";
+	o.payload_len = 8;
+	CHECK_RC(AMS_OK, ams_sigv4_sign(&plain, &o, &err), &err);
+	o.cache = cache;
+	CHECK_RC(AMS_OK, ams_sigv4_sign(&cached, &o, &err), &err);
+	CHECK_STR_EQ(plain.signature, cached.signature);
+	CHECK_STR_EQ(plain.authorization.buf, cached.authorization.buf);
+	ams_sigv4_result_release(&plain);
+	ams_sigv4_result_release(&cached);
+	ams_creds_release(&creds);
+}
+
+/*
+ * A cache cycled through more keys than it holds: every signature equals
+ * the uncached one, whatever was evicted, and a changed secret, date,
+ * Region or service never signs with a stale key.
+ */
+static void test_cache(void)
+{
+	static const char *const regions[] = {
+		"us-east-1",	"eu-west-1",  "ap-southeast-2", "us-west-2",
+		"eu-central-1", "sa-east-1",  "ca-central-1",	"ap-south-1",
+		"eu-north-1",	"me-south-1", "af-south-1",
+	};
+	static const char *const secrets[] = {
+		"secret-one-0000000000000000000000000000",
+		"secret-two-0000000000000000000000000000",
+	};
+	static const char *const services[] = { "ec2", "sts" };
+	struct ams_sigv4_cache *cache = ams_sigv4_cache_new();
+	size_t i, n = ARRAY_SIZE(regions) * ARRAY_SIZE(secrets) *
+		      ARRAY_SIZE(services) * 2;
+
+	/* Twice round: the second pass meets evicted and kept keys. */
+	for (i = 0; i < 2 * n; i++)
+		cache_case(cache, secrets[(i / 2) % ARRAY_SIZE(secrets)],
+			   services[(i / 4) % ARRAY_SIZE(services)],
+			   regions[i % ARRAY_SIZE(regions)],
+			   (time_t)((i / 8) % 2));
+	/* The same key over and over: hits only. */
+	for (i = 0; i < 4; i++)
+		cache_case(cache, secrets[0], "ec2", "us-east-1", 0);
+	ams_sigv4_cache_free(cache);
+	ams_sigv4_cache_free(NULL);
+}
+
 int main(void)
 {
 	size_t i;
 
+	suite_cache = ams_sigv4_cache_new();
 	run_suite();
+	ams_sigv4_cache_free(suite_cache);
 	for (i = 0; i < ARRAY_SIZE(kats); i++)
 		check_kat(&kats[i]);
 	TEST(test_canonical_uri, "canonical URI: normalisation and encoding");
@@ -1206,6 +1290,8 @@ int main(void)
 	TEST(test_pure, "no hidden state; time range; add_headers order");
 	TEST(test_creds, "credentials: set, copy, release, redaction");
 	TEST(test_crypto, "SHA-256 and HMAC-SHA256 known answers");
+	TEST(test_cache, "key cache: same signatures through eviction and "
+			 "changed keys");
 	ams_log_forget_secrets();
 	return test_done();
 }
