@@ -457,6 +457,25 @@ enum ams_code ams_json_get_double_opt(double *out,
 	return rc == AMS_ENOTFOUND ? AMS_OK : rc;
 }
 
+/* 9999-12-31T23:59:59Z, the last second an ISO 8601 year of 4 digits. */
+#define MAX_EPOCH_S 253402300799.0
+
+enum ams_code ams_json_get_epoch_opt(time_t *out,
+				     const struct ams_json_val *from,
+				     const char *path, struct ams_err *err)
+{
+	double v = 0;
+	enum ams_code rc = get_number(&v, from, path, false, err);
+
+	if (rc)
+		return rc == AMS_ENOTFOUND ? AMS_OK : rc;
+	/* Checked before the conversion: out of range it is undefined. */
+	if (!(v >= 0 && v <= MAX_EPOCH_S))
+		return wrong_type(err, path, "epoch seconds");
+	*out = (time_t)v;
+	return AMS_OK;
+}
+
 static enum ams_code get_container(const struct ams_json_val **out,
 				   const struct ams_json_val *from,
 				   const char *path, bool array,

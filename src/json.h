@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "err.h"
@@ -106,6 +107,14 @@ enum ams_code ams_json_get_double(double *out, const struct ams_json_val *from,
 enum ams_code ams_json_get_double_opt(double *out,
 				      const struct ams_json_val *from,
 				      const char *path, struct ams_err *err);
+/*
+ * An AWS JSON timestamp (epoch seconds, the fraction dropped) between
+ * 1970 and 9999; anything else fails with "<path>: expected epoch
+ * seconds". Absent or null leaves *out untouched.
+ */
+enum ams_code ams_json_get_epoch_opt(time_t *out,
+				     const struct ams_json_val *from,
+				     const char *path, struct ams_err *err);
 /*
  * The array (or object) at path: *out borrowed. Fails like the getters
  * with "expected array" / "expected object".

@@ -413,7 +413,6 @@ static enum ams_code parse_grant(struct ams_kms_grant *g,
 				 struct ams_err *err)
 {
 	const struct ams_json_val *ops = NULL, *op;
-	double created = 0;
 	enum ams_code rc;
 	size_t i = 0;
 
@@ -421,11 +420,10 @@ static enum ams_code parse_grant(struct ams_kms_grant *g,
 	if (!rc && !g->grant_id)
 		rc = ams_fail(err, AMS_EPARSE, "GrantId: missing");
 	if (!rc)
-		rc = ams_json_get_double_opt(&created, e, "CreationDate", err);
+		rc = ams_json_get_epoch_opt(&g->creation_time, e,
+					    "CreationDate", err);
 	if (rc)
 		return rc;
-	if (created > 0)
-		g->creation_time = (time_t)created;
 	if (g->name && !*g->name) {
 		free(g->name);
 		g->name = NULL;

@@ -301,7 +301,6 @@ enum ams_code ams_ssm_parse_get_parameter(struct ams_ssm_parameter *out,
 	struct ams_json *doc = NULL;
 	const struct ams_json_val *root, *p = NULL;
 	uint64_t version = 0;
-	double modified = 0;
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
@@ -323,10 +322,9 @@ enum ams_code ams_ssm_parse_get_parameter(struct ams_ssm_parameter *out,
 	if (!rc)
 		rc = ams_json_get_u64_opt(&version, p, "Version", err);
 	if (!rc)
-		rc = ams_json_get_double_opt(&modified, p, "LastModifiedDate",
-					     err);
+		rc = ams_json_get_epoch_opt(&out->last_modified, p,
+					    "LastModifiedDate", err);
 	out->version = version;
-	out->last_modified = modified > 0 ? (time_t)modified : 0;
 	ams_json_free(doc);
 	if (rc) {
 		ams_ssm_parameter_release(out);

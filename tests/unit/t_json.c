@@ -169,6 +169,47 @@ static void test_optional(void)
 	ams_json_free(doc);
 }
 
+/* Timestamps are range-checked before they become time_t. */
+static void test_epoch(void)
+{
+	static const struct {
+		const char *doc;
+		enum ams_code rc;
+		long long want;
+	} cases[] = {
+		{ "{\"t\":1736942400}", AMS_OK, 1736942400 },
+		{ "{\"t\":1736942400.987}", AMS_OK, 1736942400 },
+		{ "{\"t\":0}", AMS_OK, 0 },
+		{ "{\"t\":253402300799}", AMS_OK, 253402300799LL },
+		{ "{\"t\":null}", AMS_OK, 42 },
+		{ "{}", AMS_OK, 42 },
+		{ "{\"t\":253402300800}", AMS_EPARSE, 42 },
+		{ "{\"t\":-1}", AMS_EPARSE, 42 },
+		{ "{\"t\":1.60889E60104}", AMS_EPARSE, 42 },
+		{ "{\"t\":17369423456789012400.123}", AMS_EPARSE, 42 },
+		{ "{\"t\":-1e300}", AMS_EPARSE, 42 },
+		{ "{\"t\":\"1736942400\"}", AMS_EPARSE, 42 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ams_json *doc = parse(cases[i].doc);
+		struct ams_err err = AMS_ERR_INIT;
+		time_t t = 42;
+
+		if (!doc)
+			continue;
+		CHECK_RC(
+		    cases[i].rc,
+		    ams_json_get_epoch_opt(&t, ams_json_root(doc), "t", &err),
+		    &err);
+		CHECK_INT_EQ(cases[i].want, (long long)t);
+		if (cases[i].rc)
+			CHECK(!strncmp(err.msg, "t: expected ", 12));
+		ams_json_free(doc);
+	}
+}
+
 static void test_syntax_errors(void)
 {
 	static const struct {
@@ -326,6 +367,7 @@ int main(void)
 	TEST(test_paths, "paths, iteration and typed getters");
 	TEST(test_error_messages, "getter errors name the path");
 	TEST(test_optional, "optional getters and null");
+	TEST(test_epoch, "epoch timestamps: range-checked");
 	TEST(test_syntax_errors, "syntax errors give byte offsets");
 	TEST(test_hostile, "depth bomb and oversize refused");
 	TEST(test_writer, "writer output and misuse");

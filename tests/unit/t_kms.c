@@ -331,6 +331,17 @@ static void test_parse_list_grants(void)
 		 ams_kms_parse_list_grants(&gs, LIT("{\"Grants\":[{}]}"), &err),
 		 &err);
 	CHECK(strstr(err.msg, "GrantId") != NULL);
+	ams_err_clear(&err);
+	/* A date no time_t holds is malformed, not undefined behaviour. */
+	CHECK_RC(
+	    AMS_EPARSE,
+	    ams_kms_parse_list_grants(&gs,
+				      LIT("{\"Grants\":[{\"GrantId\":\"g\","
+					  "\"CreationDate\":1.6E60104}]}"),
+				      &err),
+	    &err);
+	CHECK(strstr(err.msg, "CreationDate") != NULL);
+	CHECK_INT_EQ(0, gs.n);
 }
 
 int main(void)

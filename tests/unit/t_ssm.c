@@ -326,6 +326,17 @@ static void test_parse_get_parameter(void)
 	    ams_ssm_parse_get_parameter(&p, LIT("{\"Parameter\":[]}"), &err),
 	    &err);
 	CHECK(strstr(err.msg, "Parameter") != NULL);
+	ams_err_clear(&err);
+	/* A date no time_t holds is malformed, not undefined behaviour. */
+	CHECK_RC(AMS_EPARSE,
+		 ams_ssm_parse_get_parameter(
+		     &p,
+		     LIT("{\"Parameter\":{\"Name\":\"n\",\"Value\":\"v\","
+			 "\"LastModifiedDate\":17369423456789012400.1}}"),
+		     &err),
+		 &err);
+	CHECK(strstr(err.msg, "LastModifiedDate") != NULL);
+	CHECK(p.name == NULL);
 }
 
 int main(void)
