@@ -73,6 +73,8 @@ struct ams_identity {
 	void *refresh_payload;
 	struct ams_err refresh_err;
 	struct ams_aws_call *waiters;
+	/* Derived signing keys of these credentials (created at first use). */
+	struct ams_sigv4_cache *sigcache;
 };
 
 struct ams_aws_call {
@@ -615,6 +617,7 @@ void ams_identity_free(struct ams_identity *id)
 	if (!id)
 		return;
 	ams_creds_release(&id->creds);
+	ams_sigv4_cache_free(id->sigcache);
 	free(id->label);
 	free(id->account);
 	free(id);
@@ -1021,6 +1024,9 @@ static enum ams_http_prep sign(struct ams_aws_call *call)
 	so.service = call->ep->signing_name;
 	so.now = ams_clock_wall();
 	so.creds = &call->id->creds;
+	if (!call->id->sigcache)
+		call->id->sigcache = ams_sigv4_cache_new();
+	so.cache = call->id->sigcache;
 	rc = ams_sigv4_sign(&res, &so, &req->err);
 	if (rc) {
 		ams_sigv4_result_release(&res);
