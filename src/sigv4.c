@@ -562,21 +562,26 @@ static bool is_trim_space(unsigned char c)
 	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
 
-/* Appends value with white space trimmed and runs collapsed to one ' '. */
+/*
+ * Appends value with white space trimmed and runs collapsed to one ' ',
+ * a run of ordinary bytes at a time.
+ */
 static void add_trimall(struct ams_buf *out, const char *value)
 {
-	const unsigned char *p = (const unsigned char *)value;
-	bool pending = false, any = false;
+	const unsigned char *p = (const unsigned char *)value, *start;
+	bool any = false;
 
-	for (; *p; p++) {
-		if (is_trim_space(*p)) {
-			pending = any;
-			continue;
-		}
-		if (pending)
+	for (;;) {
+		while (*p && is_trim_space(*p))
+			p++;
+		if (!*p)
+			return;
+		if (any)
 			ams_buf_addch(out, ' ');
-		ams_buf_addch(out, *p);
-		pending = false;
+		start = p;
+		while (*p && !is_trim_space(*p))
+			p++;
+		ams_buf_add(out, start, (size_t)(p - start));
 		any = true;
 	}
 }
@@ -596,7 +601,8 @@ static void canonical_headers(struct ams_buf *out, struct ams_buf *signed_hdrs,
 		} else {
 			if (i)
 				ams_buf_addch(out, '\n');
-			ams_buf_addf(out, "%s:", hs->h[i].name);
+			ams_buf_addstr(out, hs->h[i].name);
+			ams_buf_addch(out, ':');
 			if (signed_hdrs->len)
 				ams_buf_addch(signed_hdrs, ';');
 			ams_buf_addstr(signed_hdrs, hs->h[i].name);
@@ -807,9 +813,27 @@ static enum ams_code canonical_request(struct ams_sigv4_result *out,
 		return rc;
 	ams_buf_addch(cr, '\n');
 	canonical_headers(cr, &out->signed_headers, hs);
-	ams_buf_addf(cr, "\n%s\n%s", out->signed_headers.buf,
-		     out->payload_hash);
+	ams_buf_addch(cr, '\n');
+	ams_buf_add(cr, out->signed_headers.buf, out->signed_headers.len);
+	ams_buf_addch(cr, '\n');
+	ams_buf_addstr(cr, out->payload_hash);
 	return AMS_OK;
+}
+
+/* Appends "<lead><first><sep><date8>/<region>/<service>/aws4_request". */
+static void add_scope(struct ams_buf *sb, const char *lead, const char *first,
+		      char sep, const char *amz_date,
+		      const struct ams_sigv4_opts *o)
+{
+	ams_buf_addstr(sb, lead);
+	ams_buf_addstr(sb, first);
+	ams_buf_addch(sb, sep);
+	ams_buf_add(sb, amz_date, 8);
+	ams_buf_addch(sb, '/');
+	ams_buf_addstr(sb, o->region);
+	ams_buf_addch(sb, '/');
+	ams_buf_addstr(sb, o->service);
+	ams_buf_addstr(sb, "/aws4_request");
 }
 
 /* Step 5: the string to sign. */
@@ -820,15 +844,49 @@ static void string_to_sign(struct ams_sigv4_result *out,
 
 	sha256_hex_in(o->cache, hash, out->canonical_request.buf,
 		      out->canonical_request.len);
-	ams_buf_addf(&out->string_to_sign,
-		     "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s",
-		     out->amz_date, out->amz_date, o->region, o->service, hash);
+	add_scope(&out->string_to_sign, "AWS4-HMAC-SHA256\n", out->amz_date,
+		  '\n', out->amz_date, o);
+	ams_buf_addch(&out->string_to_sign, '\n');
+	ams_buf_add(&out->string_to_sign, hash, 64);
+}
+
+/*
+ * HMAC-SHA256 on the cache's digest (RFC 2104 over a reused context), or
+ * the one-shot wrapper without a cache or for keys longer than a block.
+ */
+static void hmac_in(struct ams_sigv4_cache *c, unsigned char out[32],
+		    const void *key, size_t key_len, const void *data,
+		    size_t len)
+{
+	unsigned char block[SHA256_BLOCK], inner[32];
+	size_t i;
+
+	if (!c || key_len > sizeof(block)) {
+		ams_sigv4_hmac_sha256(out, key, key_len, data, len);
+		return;
+	}
+	memset(block, 0x36, sizeof(block));
+	for (i = 0; i < key_len; i++)
+		block[i] =
+		    (unsigned char)(((const unsigned char *)key)[i] ^ 0x36);
+	digest_init(c->work, c->md);
+	digest_update(c->work, block, sizeof(block));
+	digest_update(c->work, data, len);
+	digest_final(c->work, inner);
+	for (i = 0; i < sizeof(block); i++)
+		block[i] ^= 0x36 ^ 0x5c;
+	digest_init(c->work, c->md);
+	digest_update(c->work, block, sizeof(block));
+	digest_update(c->work, inner, sizeof(inner));
+	digest_final(c->work, out);
+	ams_wipe(block, sizeof(block));
+	ams_wipe(inner, sizeof(inner));
 }
 
 /* kSigning = HMAC chain over "AWS4"+secret, date, Region, service. */
-static void derive_key(unsigned char out[32], const char *secret,
-		       const char *date8, const char *region,
-		       const char *service)
+static void derive_key(struct ams_sigv4_cache *c, unsigned char out[32],
+		       const char *secret, const char *date8,
+		       const char *region, const char *service)
 {
 	size_t secret_len = strlen(secret);
 	unsigned char k1[32];
@@ -836,12 +894,12 @@ static void derive_key(unsigned char out[32], const char *secret,
 
 	memcpy(k0, "AWS4", 4);
 	memcpy(k0 + 4, secret, secret_len);
-	ams_sigv4_hmac_sha256(out, k0, 4 + secret_len, date8, 8);
+	hmac_in(c, out, k0, 4 + secret_len, date8, 8);
 	ams_wipe(k0, 4 + secret_len);
 	free(k0);
-	ams_sigv4_hmac_sha256(k1, out, 32, region, strlen(region));
-	ams_sigv4_hmac_sha256(out, k1, sizeof(k1), service, strlen(service));
-	ams_sigv4_hmac_sha256(k1, out, 32, "aws4_request", 12);
+	hmac_in(c, k1, out, 32, region, strlen(region));
+	hmac_in(c, out, k1, sizeof(k1), service, strlen(service));
+	hmac_in(c, k1, out, 32, "aws4_request", 12);
 	memcpy(out, k1, sizeof(k1));
 	ams_wipe(k1, sizeof(k1));
 }
@@ -867,7 +925,7 @@ static const struct cache_key *cache_lookup(struct ams_sigv4_cache *c,
 	k = &c->keys[c->victim];
 	c->victim = (c->victim + 1) % ARRAY_SIZE(c->keys);
 	cache_key_clear(k);
-	derive_key(key, secret, date8, region, service);
+	derive_key(c, key, secret, date8, region, service);
 	k->inner = hmac_state(c->md, key, 0x36);
 	k->outer = hmac_state(c->md, key, 0x5c);
 	ams_wipe(key, sizeof(key));
@@ -894,7 +952,7 @@ static void signature(struct ams_sigv4_result *out,
 					 o->service),
 			    out->string_to_sign.buf, out->string_to_sign.len);
 	} else {
-		derive_key(key, secret, date8, o->region, o->service);
+		derive_key(NULL, key, secret, date8, o->region, o->service);
 		ams_sigv4_hmac_sha256(sig, key, sizeof(key),
 				      out->string_to_sign.buf,
 				      out->string_to_sign.len);
@@ -913,11 +971,14 @@ static void add_out_header(struct ams_sigv4_result *out, const char *name,
 
 static void finish(struct ams_sigv4_result *out, const struct ams_sigv4_opts *o)
 {
-	ams_buf_addf(&out->authorization,
-		     "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, "
-		     "SignedHeaders=%s, Signature=%s",
-		     o->creds->access_key_id, out->amz_date, o->region,
-		     o->service, out->signed_headers.buf, out->signature);
+	add_scope(&out->authorization,
+		  "AWS4-HMAC-SHA256 Credential=", o->creds->access_key_id, '/',
+		  out->amz_date, o);
+	ams_buf_addstr(&out->authorization, ", SignedHeaders=");
+	ams_buf_add(&out->authorization, out->signed_headers.buf,
+		    out->signed_headers.len);
+	ams_buf_addstr(&out->authorization, ", Signature=");
+	ams_buf_add(&out->authorization, out->signature, 64);
 	add_out_header(out, "X-Amz-Date", out->amz_date);
 	if (out->session_token)
 		add_out_header(out, "X-Amz-Security-Token", out->session_token);
