@@ -298,7 +298,8 @@ static enum ams_code apply_env(struct ams_opts *o, ams_getenv_fn *getenv_fn,
 			continue;
 		name = ams_opts_env_name(o->defs[i].name);
 		val = getenv_fn(name, payload);
-		if (val) {
+		/* An empty variable is unset, as the AWS SDKs treat theirs. */
+		if (val && *val) {
 			val_take(v, AMS_SRC_ENV);
 			rc = store(v, &o->defs[i], val, true, name, err);
 			if (rc) {

@@ -1,6 +1,6 @@
 /*
  * Layered command options: command-line flags beat environment variables
- * (AMISHARE_<NAME>), which beat a JSON config file (--config, else
+ * (AMISHARE_<NAME>; an empty one counts as unset), which beat a JSON config file (--config, else
  * AMISHARE_CONFIG, else the command's default file if it exists), which
  * beat built-in defaults. One table of option definitions drives all
  * three layers, so every option works the same way everywhere.
