@@ -91,6 +91,8 @@ static void test_precedence(void)
 		"FromEnv",
 		"AMISHARE_TAG",
 		"E1=x\nE2=y",
+		"AMISHARE_PARALLEL", /* empty: unset, the file's 16 holds */
+		"",
 		NULL,
 		NULL,
 	};
