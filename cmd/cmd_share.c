@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws.h"
 #include "ci_outputs.h"
+#include "clock.h"
 #include "cmd.h"
 #include "creds.h"
 #include "http.h"
@@ -23,6 +25,44 @@
 #include "share.h"
 
 static volatile int stop_requested;
+
+/*
+ * Progress: on a terminal, one status line rewritten in place at most
+ * ten times a second; elsewhere (CI logs, pipes), a plain line at every
+ * tenth of the way, so logs stay short and greppable.
+ */
+struct progress {
+	bool tty;
+	uint64_t last_ms;
+	size_t last_tenth;
+	bool drawn;
+};
+
+static void on_progress(size_t done, size_t total, size_t failed, void *payload)
+{
+	struct progress *p = payload;
+	uint64_t now = ams_clock_mono_ms();
+	size_t tenth = total ? done * 10 / total : 10;
+
+	if (!ams_log_enabled(AMS_LOG_INFO) || !total)
+		return;
+	if (p->tty) {
+		if (done < total && now - p->last_ms < 100)
+			return;
+		p->last_ms = now;
+		fprintf(stderr, "\ramishare: %zu/%zu done, %zu failed\033[K",
+			done, total, failed);
+		if (done == total)
+			fputc('\n', stderr);
+		p->drawn = done < total;
+		return;
+	}
+	if (tenth == p->last_tenth && done < total)
+		return;
+	p->last_tenth = tenth;
+	ams_log_info("progress: %zu/%zu done (%zu%%), %zu failed", done, total,
+		     done * 100 / total, failed);
+}
 static struct ams_http *signal_http;
 
 static void on_signal(int sig)
@@ -278,6 +318,7 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	struct session s;
 	struct ams_share_env env;
 	struct ams_provenance prov;
+	struct progress progress;
 	struct ams_err err = AMS_ERR_INIT;
 	enum ams_code rc;
 	int code;
@@ -341,10 +382,16 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	env.source = ams_creds_provider_identity(s.source);
 	env.sts_region = s.sts_region;
 	env.stop_flag = &stop_requested;
+	memset(&progress, 0, sizeof(progress));
+	progress.tty = isatty(STDERR_FILENO) && !getenv("CI");
+	env.progress = on_progress;
+	env.progress_payload = &progress;
 	signal_http = s.http;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = ams_share_run(&job, &env, &err);
+	if (progress.drawn)
+		fputc('\n', stderr);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal_http = NULL;

@@ -82,6 +82,12 @@ static void item_settled(struct share_runner *r, struct ams_job_item *it)
 	struct share_region *rs = &r->rs[it->region];
 
 	it->finished_ms = ams_clock_mono_ms();
+	r->items_done++;
+	if (it->status == AMS_OUT_FAILED)
+		r->items_failed++;
+	if (r->env->progress)
+		r->env->progress(r->items_done, r->job->nr_items,
+				 r->items_failed, r->env->progress_payload);
 	if (r->job->cfg.revoke && rs->items_pending && !--rs->items_pending &&
 	    !ams_share_stopping(r))
 		revoke_source(r, it->region);

@@ -24,12 +24,18 @@
 struct ams_aws;
 struct ams_identity;
 
+/* Called as items finish: done of total, failed among them. */
+typedef void(ams_share_progress_fn)(size_t done, size_t total, size_t failed,
+				    void *payload);
+
 struct ams_share_env {
 	struct ams_aws *aws;	     /* borrowed */
 	struct ams_identity *source; /* the build account's identity */
 	const char *sts_region;	     /* Region of the STS calls */
 	/* Set from a signal handler to stop admitting work (may be NULL). */
 	volatile int *stop_flag;
+	ams_share_progress_fn *progress; /* may be NULL */
+	void *progress_payload;
 };
 
 /*

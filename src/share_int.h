@@ -37,6 +37,7 @@ struct share_runner {
 	struct ams_creds_provider **providers; /* per account, lazily */
 	size_t nr_providers;
 	struct ams_creds_provider *org_provider;
+	size_t items_done, items_failed;
 	bool stopped;
 };
 

@@ -70,6 +70,31 @@ test_expect_success 'a rerun converges with zero writes' '
 	grep -c "3 tags already there" out >n && test "$(cat n)" = 4
 '
 
+test_expect_success 'progress: plain lines in logs, one live line on a TTY' '
+	amishare verify "${ARGS[@]}" >out 2>err &&
+	grep -x "amishare: progress: 4/4 done (100%), 0 failed" err &&
+	python3 -c "
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.pop(\"CI\", None)
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b\"\"
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors=\"replace\"))
+" "$AMS_BIN" verify "${ARGS[@]}" >tty.out &&
+	grep -a "amishare: 4/4 done, 0 failed" tty.out &&
+	! grep -a "progress:" tty.out
+'
+
 test_expect_success 'verify passes after share' '
 	amishare verify "${ARGS[@]}" >out &&
 	grep "^amishare verify: ok" out
