@@ -6,6 +6,7 @@
 #   make demo          install dependencies, then the end-to-end demo on the emulator
 #   make asan          the whole suite with ASan+UBSan (SANITIZE=address,undefined)
 #   make lint          clang-format check, cppcheck, banned functions
+#   make fuzz          libFuzzer targets with clang, FUZZ_SECONDS each
 #   make DEVELOPER=1   warnings are errors, debug hooks (AMS_FAKE_TIME) on
 #   make V=1           show full commands
 
@@ -57,6 +58,10 @@ UNIT_PY   := $(sort $(wildcard tests/unit/t_*.py))
 # Helper programs the tests drive (oracle drivers, fuzz replayers).
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
+# libFuzzer targets: replayed over their committed corpus in every check
+# (built with $(CC) and replay.c), fuzzed by `make fuzz` (clang).
+FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/tests/fuzz/replay_%)
 LIB       := $(BUILD)/libamishare.a
 BIN       := $(BUILD)/amishare
 
@@ -84,15 +89,22 @@ $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
 
-unit-bins: $(UNIT_BINS) $(TOOL_BINS)
+$(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o \
+		$(BUILD)/tests/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
+
+unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAYS)
 
 # One runner for every kind of test so that one closing line counts them all.
 check: $(BIN) unit-bins
 	@AMS_BIN=$(CURDIR)/$(BIN) AMS_BUILD=$(CURDIR)/$(BUILD) \
-		tests/run $(UNIT_BINS) $(UNIT_PY) $(INTEGRATION_TESTS)
+		tests/run $(UNIT_BINS) $(UNIT_PY) tests/fuzz/replay.sh \
+		$(INTEGRATION_TESTS)
 
 unit: unit-bins
-	@AMS_BUILD=$(CURDIR)/$(BUILD) tests/run $(UNIT_BINS) $(UNIT_PY)
+	@AMS_BUILD=$(CURDIR)/$(BUILD) tests/run $(UNIT_BINS) $(UNIT_PY) \
+		tests/fuzz/replay.sh
 
 integration: $(BIN)
 	@AMS_BIN=$(CURDIR)/$(BIN) AMS_BUILD=$(CURDIR)/$(BUILD) \
@@ -107,6 +119,30 @@ test: deps
 	$(MAKE) DEVELOPER=1 lint
 	$(MAKE) DEVELOPER=1 check
 	$(MAKE) asan
+
+# libFuzzer: the library and every target built with clang and
+# ASan+UBSan, then each target fuzzed for FUZZ_SECONDS from its corpus
+# (tests/fuzz/run.sh). `make test` runs a short pass.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_BUILD    = build/fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_BINS     = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(FUZZ_BUILD)/fuzz_%)
+
+fuzz-bins:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) DEVELOPER=1 \
+		CFLAGS='-O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+		$(FUZZ_BINS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB)
+	$(QUIET_LINK)$(FUZZ_CC) $(AMS_CFLAGS) $(DEP_CFLAGS) -O1 -g \
+		-fsanitize=fuzzer $(FUZZ_SAN) -o $@ $< $(LIB) $(DEP_LIBS) -lm
+
+fuzz: fuzz-bins
+	@FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh
 
 demo: deps
 	$(MAKE) $(BIN)
@@ -126,9 +162,11 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all lib unit-bins check unit integration asan test demo deps lint \
-	install clean
+	install clean fuzz fuzz-bins
 .SECONDARY:
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) \
 	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%.d) \
-	$(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%.d)
+	$(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%.d) \
+	$(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%.d) \
+	$(BUILD)/tests/fuzz/replay.d
