@@ -56,6 +56,8 @@ struct ams_aws {
 	struct ep_entry *endpoints;
 	struct ams_aws_call *free_calls;
 	size_t nfree_calls;
+	/* Derived signing keys of every identity the client signs for. */
+	struct ams_sigv4_cache *sigcache;
 };
 
 struct ams_identity {
@@ -73,8 +75,6 @@ struct ams_identity {
 	void *refresh_payload;
 	struct ams_err refresh_err;
 	struct ams_aws_call *waiters;
-	/* Derived signing keys of these credentials (created at first use). */
-	struct ams_sigv4_cache *sigcache;
 };
 
 struct ams_aws_call {
@@ -531,6 +531,7 @@ enum ams_code ams_aws_new(struct ams_aws **out, struct ams_http *http,
 	aws->opts = o;
 	copy_config(&aws->cfg, cfg);
 	aws->rl = ams_ratelimit_new();
+	aws->sigcache = ams_sigv4_cache_new();
 	*out = aws;
 	return AMS_OK;
 }
@@ -562,6 +563,7 @@ void ams_aws_free(struct ams_aws *aws)
 		free_call(c);
 	}
 	ams_ratelimit_free(aws->rl);
+	ams_sigv4_cache_free(aws->sigcache);
 	ams_endpoint_config_release(&aws->cfg);
 	free(aws);
 }
@@ -617,7 +619,6 @@ void ams_identity_free(struct ams_identity *id)
 	if (!id)
 		return;
 	ams_creds_release(&id->creds);
-	ams_sigv4_cache_free(id->sigcache);
 	free(id->label);
 	free(id->account);
 	free(id);
@@ -1024,9 +1025,7 @@ static enum ams_http_prep sign(struct ams_aws_call *call)
 	so.service = call->ep->signing_name;
 	so.now = ams_clock_wall();
 	so.creds = &call->id->creds;
-	if (!call->id->sigcache)
-		call->id->sigcache = ams_sigv4_cache_new();
-	so.cache = call->id->sigcache;
+	so.cache = call->aws->sigcache;
 	rc = ams_sigv4_sign(&res, &so, &req->err);
 	if (rc) {
 		ams_sigv4_result_release(&res);

@@ -15,14 +15,16 @@
  *
  * A key cache (struct ams_sigv4_cache) makes repeated signing cheap: the
  * signing key of a (secret, date, Region, service) is derived once and
- * kept as two ready HMAC states (the key XOR ipad and XOR opad blocks
- * already digested), so a signature is the payload digest, the canonical
- * request digest and one HMAC over the string to sign, all on one fetched
- * SHA-256 and one reused context instead of an implicit fetch per call.
+ * kept in a hash table under a fingerprint of the secret, so a signature
+ * is the payload digest, the canonical request digest, the fingerprint
+ * and one HMAC over the string to sign, all on one fetched SHA-256 and
+ * one reused context instead of an implicit fetch per call. A thousand
+ * assumed roles in four Regions take about 300 KB of keys.
  *
  * Also here: struct ams_creds, which owns a set of credentials.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <stdio.h>
@@ -161,22 +163,24 @@ void ams_sigv4_hmac_sha256(unsigned char out[32], const void *key,
 /* Key cache */
 
 #define SHA256_BLOCK 64
+/* "ap-southeast-2/ec2" fits; longer scopes are signed without the cache. */
+#define SCOPE_MAX 48
 
 struct cache_key {
-	char *secret; /* a copy, wiped; NULL = free entry */
-	char date[9]; /* YYYYMMDD */
-	char *region;
-	char *service;
-	/* HMAC-SHA256 under the signing key: states after each padded key. */
-	EVP_MD_CTX *inner, *outer;
+	unsigned char fp[16];  /* SHA-256 of the secret, truncated */
+	char date[8];	       /* YYYYMMDD */
+	char scope[SCOPE_MAX]; /* "<region>/<service>" */
+	unsigned char key[32]; /* kSigning */
 };
 
 struct ams_sigv4_cache {
 	EVP_MD *fetched; /* SHA-256 fetched once (OpenSSL 3) */
 	const EVP_MD *md;
 	EVP_MD_CTX *work;
-	struct cache_key keys[AMS_SIGV4_CACHE_KEYS];
-	size_t victim; /* round robin */
+	struct cache_key *keys; /* dense */
+	size_t nkeys, alloc;
+	uint32_t *slots; /* open addressing: index + 1 into keys, 0 = free */
+	size_t nslots;	 /* a power of two, at least twice nkeys */
 };
 
 static EVP_MD_CTX *new_md_ctx(void)
@@ -226,25 +230,14 @@ struct ams_sigv4_cache *ams_sigv4_cache_new(void)
 	return c;
 }
 
-static void cache_key_clear(struct cache_key *k)
-{
-	/* Freeing a digest context wipes its state (OPENSSL_clear_free). */
-	EVP_MD_CTX_free(k->inner);
-	EVP_MD_CTX_free(k->outer);
-	ams_free_secret(k->secret);
-	free(k->region);
-	free(k->service);
-	memset(k, 0, sizeof(*k));
-}
-
 void ams_sigv4_cache_free(struct ams_sigv4_cache *c)
 {
-	size_t i;
-
 	if (!c)
 		return;
-	for (i = 0; i < ARRAY_SIZE(c->keys); i++)
-		cache_key_clear(&c->keys[i]);
+	ams_wipe(c->keys, c->alloc * sizeof(*c->keys));
+	free(c->keys);
+	free(c->slots);
+	/* Freeing a digest context wipes its state (OPENSSL_clear_free). */
 	EVP_MD_CTX_free(c->work);
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
 	EVP_MD_free(c->fetched);
@@ -268,38 +261,72 @@ static void sha256_hex_in(struct ams_sigv4_cache *c, char out[65],
 	to_hex(out, md, 32);
 }
 
-/* A digest state that has absorbed key XOR pad (RFC 2104). */
-static EVP_MD_CTX *hmac_state(const EVP_MD *md, const unsigned char key[32],
-			      unsigned char pad)
+/* FNV-1a over what identifies a key. */
+static uint32_t key_hash(const struct cache_key *k)
 {
-	unsigned char block[SHA256_BLOCK];
-	EVP_MD_CTX *ctx = new_md_ctx();
-	size_t i;
+	const unsigned char *parts[3] = { k->fp, (const unsigned char *)k->date,
+					  (const unsigned char *)k->scope };
+	const size_t lens[3] = { sizeof(k->fp), sizeof(k->date),
+				 strlen(k->scope) };
+	uint32_t h = 2166136261u;
+	size_t i, j;
 
-	memset(block, pad, sizeof(block));
-	for (i = 0; i < 32; i++)
-		block[i] = (unsigned char)(key[i] ^ pad);
-	digest_init(ctx, md);
-	digest_update(ctx, block, sizeof(block));
-	ams_wipe(block, sizeof(block));
-	return ctx;
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < lens[i]; j++)
+			h = (h ^ parts[i][j]) * 16777619u;
+	return h;
 }
 
-/* HMAC-SHA256 of data under the key whose states k holds. */
-static void cached_hmac(struct ams_sigv4_cache *c, unsigned char out[32],
-			const struct cache_key *k, const void *data, size_t len)
+static bool key_same(const struct cache_key *a, const struct cache_key *b)
 {
-	unsigned char inner[32];
+	return !memcmp(a->fp, b->fp, sizeof(a->fp)) &&
+	       !memcmp(a->date, b->date, sizeof(a->date)) &&
+	       !strcmp(a->scope, b->scope);
+}
 
-	if (!EVP_MD_CTX_copy_ex(c->work, k->inner))
-		die_crypto("HMAC state copy");
-	digest_update(c->work, data, len);
-	digest_final(c->work, inner);
-	if (!EVP_MD_CTX_copy_ex(c->work, k->outer))
-		die_crypto("HMAC state copy");
-	digest_update(c->work, inner, sizeof(inner));
-	digest_final(c->work, out);
-	ams_wipe(inner, sizeof(inner));
+/* The slot holding probe's key, or the free slot where it would go. */
+static uint32_t *find_slot(struct ams_sigv4_cache *c,
+			   const struct cache_key *probe)
+{
+	size_t mask = c->nslots - 1, i = key_hash(probe) & mask;
+
+	while (c->slots[i] && !key_same(&c->keys[c->slots[i] - 1], probe))
+		i = (i + 1) & mask;
+	return &c->slots[i];
+}
+
+/*
+ * Makes room for one more key: drops the keys of other dates than date
+ * (a long run crossing midnight) and grows the table when still needed.
+ */
+static void make_room(struct ams_sigv4_cache *c, const char *date)
+{
+	size_t i, kept = 0;
+
+	if (c->nkeys + 1 <= c->nslots / 2)
+		return;
+	for (i = 0; i < c->nkeys; i++)
+		if (!memcmp(c->keys[i].date, date, 8))
+			c->keys[kept++] = c->keys[i];
+	ams_wipe(c->keys + kept, (c->nkeys - kept) * sizeof(*c->keys));
+	c->nkeys = kept;
+	if (c->nkeys + 1 > c->nslots / 2)
+		c->nslots = c->nslots ? 2 * c->nslots : 16;
+	if (c->nkeys + 1 > c->alloc) {
+		struct cache_key *grown =
+		    xreallocarray(NULL, c->nslots / 2, sizeof(*grown));
+
+		if (c->nkeys)
+			memcpy(grown, c->keys, c->nkeys * sizeof(*grown));
+		ams_wipe(c->keys, c->alloc * sizeof(*c->keys));
+		free(c->keys);
+		c->keys = grown;
+		c->alloc = c->nslots / 2;
+	}
+	free(c->slots);
+	c->slots = xcalloc(c->nslots, sizeof(*c->slots));
+	for (i = 0; i < c->nkeys; i++)
+		*find_slot(c, &c->keys[i]) = (uint32_t)(i + 1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -904,36 +931,47 @@ static void derive_key(struct ams_sigv4_cache *c, unsigned char out[32],
 	ams_wipe(k1, sizeof(k1));
 }
 
-/* The cached key of (secret, date, Region, service), derived on a miss. */
-static const struct cache_key *cache_lookup(struct ams_sigv4_cache *c,
-					    const char *secret,
-					    const char *date8,
-					    const char *region,
-					    const char *service)
+/*
+ * Fills key with the signing key of (secret, date, Region, service) from
+ * the cache, deriving and keeping it on a miss. Scopes too long for an
+ * entry are derived every time.
+ */
+static void cached_key(struct ams_sigv4_cache *c, unsigned char key[32],
+		       const char *secret, const char *date8,
+		       const char *region, const char *service)
 {
-	struct cache_key *k;
-	unsigned char key[32];
-	size_t i;
+	struct cache_key probe;
+	unsigned char fp[32];
+	uint32_t *slot;
+	int n;
 
-	for (i = 0; i < ARRAY_SIZE(c->keys); i++) {
-		k = &c->keys[i];
-		if (k->secret && !memcmp(k->date, date8, 8) &&
-		    !strcmp(k->region, region) &&
-		    !strcmp(k->service, service) && !strcmp(k->secret, secret))
-			return k;
+	memset(&probe, 0, sizeof(probe));
+	n = snprintf(probe.scope, sizeof(probe.scope), "%s/%s", region,
+		     service);
+	if (n < 0 || (size_t)n >= sizeof(probe.scope)) {
+		derive_key(c, key, secret, date8, region, service);
+		return;
 	}
-	k = &c->keys[c->victim];
-	c->victim = (c->victim + 1) % ARRAY_SIZE(c->keys);
-	cache_key_clear(k);
+	digest_init(c->work, c->md);
+	digest_update(c->work, secret, strlen(secret));
+	digest_final(c->work, fp);
+	memcpy(probe.fp, fp, sizeof(probe.fp));
+	ams_wipe(fp, sizeof(fp));
+	memcpy(probe.date, date8, sizeof(probe.date));
+	if (c->nslots) {
+		slot = find_slot(c, &probe);
+		if (*slot) {
+			memcpy(key, c->keys[*slot - 1].key, 32);
+			ams_wipe(&probe, sizeof(probe));
+			return;
+		}
+	}
+	make_room(c, date8);
 	derive_key(c, key, secret, date8, region, service);
-	k->inner = hmac_state(c->md, key, 0x36);
-	k->outer = hmac_state(c->md, key, 0x5c);
-	ams_wipe(key, sizeof(key));
-	k->secret = xstrdup(secret);
-	memcpy(k->date, date8, 8);
-	k->region = xstrdup(region);
-	k->service = xstrdup(service);
-	return k;
+	memcpy(probe.key, key, 32);
+	c->keys[c->nkeys] = probe;
+	*find_slot(c, &probe) = (uint32_t)(++c->nkeys);
+	ams_wipe(&probe, sizeof(probe));
 }
 
 /* Step 6: derive (or find) the signing key, sign, and wipe every key. */
@@ -946,18 +984,13 @@ static void signature(struct ams_sigv4_result *out,
 
 	memcpy(date8, out->amz_date, 8);
 	date8[8] = '\0';
-	if (o->cache) {
-		cached_hmac(o->cache, sig,
-			    cache_lookup(o->cache, secret, date8, o->region,
-					 o->service),
-			    out->string_to_sign.buf, out->string_to_sign.len);
-	} else {
+	if (o->cache)
+		cached_key(o->cache, key, secret, date8, o->region, o->service);
+	else
 		derive_key(NULL, key, secret, date8, o->region, o->service);
-		ams_sigv4_hmac_sha256(sig, key, sizeof(key),
-				      out->string_to_sign.buf,
-				      out->string_to_sign.len);
-		ams_wipe(key, sizeof(key));
-	}
+	hmac_in(o->cache, sig, key, sizeof(key), out->string_to_sign.buf,
+		out->string_to_sign.len);
+	ams_wipe(key, sizeof(key));
 	to_hex(out->signature, sig, sizeof(sig));
 }
 

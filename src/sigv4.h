@@ -12,8 +12,8 @@
  *
  * Secrets: the secret key, "AWS4"+secret and every derived key live only
  * inside ams_sigv4_sign() and are wiped before it returns, except in a key
- * cache, which holds a copy of the secret and the HMAC states of each
- * derived key until ams_sigv4_cache_free() wipes them. The result holds a
+ * cache, which holds derived keys (never a secret) until
+ * ams_sigv4_cache_free() wipes them. The result holds a
  * copy of the session token (when one must be sent), wiped by
  * ams_sigv4_result_release().
  */
@@ -69,16 +69,17 @@ struct ams_sigv4_header {
 };
 
 /*
- * A signing-key cache for one caller (e.g. one identity). Deriving the key
- * of a (secret, date, Region, service) takes four HMACs; the cache keeps
- * the last AMS_SIGV4_CACHE_KEYS of them, as ready HMAC states, together
- * with a fetched SHA-256 and a reusable digest context, so that a signature
- * costs two SHA-256 digests and one HMAC. Not thread-safe: one cache per
- * thread. ams_sigv4_cache_new() never returns NULL (it stops the program
- * when OpenSSL cannot allocate, like xmalloc); ams_sigv4_cache_free()
- * wipes every key and accepts NULL.
+ * A signing-key cache, one per client, shared by all the credentials it
+ * signs with. Deriving the key of a (secret, date, Region, service) takes
+ * four HMACs; the cache derives each once and keeps it, found by the
+ * SHA-256 of the secret (it keeps no copy of a secret), together with a
+ * fetched SHA-256 and one reused digest context, so that a signature
+ * costs the payload and canonical-request digests, the secret's
+ * fingerprint and one HMAC. Keys of other dates are dropped as the table
+ * fills. Not thread-safe: one cache per thread. ams_sigv4_cache_new()
+ * never returns NULL (it stops the program when OpenSSL cannot allocate,
+ * like xmalloc); ams_sigv4_cache_free() wipes every key and accepts NULL.
  */
-#define AMS_SIGV4_CACHE_KEYS 8
 struct ams_sigv4_cache;
 struct ams_sigv4_cache *ams_sigv4_cache_new(void);
 void ams_sigv4_cache_free(struct ams_sigv4_cache *cache);

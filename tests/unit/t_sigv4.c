@@ -10,8 +10,8 @@
  * 3. Canonicalisation tables (path, query, headers), limits, input errors,
  *    credentials and the crypto wrappers.
  * 4. The key cache: every suite case signed again through one shared cache
- *    (misses and hits) gives the same signature; eviction and changed
- *    secrets, dates, Regions and services never reuse a wrong key.
+ *    (misses and hits) gives the same signature; growth, dropped dates and
+ *    changed secrets, Regions and services never reuse a wrong key.
  *
  * Fixtures are found under $AMS_SRCDIR (default: the current directory,
  * which is the top of the tree when run by make).
@@ -1238,8 +1238,9 @@ static void cache_case(struct ams_sigv4_cache *cache, const char *secret,
 }
 
 /*
- * A cache cycled through more keys than it holds: every signature equals
- * the uncached one, whatever was evicted, and a changed secret, date,
+ * One cache through many keys (its table grows and rehashes) on two
+ * alternating dates (keys of the other date are dropped as it fills):
+ * every signature equals the uncached one, and a changed secret, date,
  * Region or service never signs with a stale key.
  */
 static void test_cache(void)
@@ -1255,15 +1256,18 @@ static void test_cache(void)
 	};
 	static const char *const services[] = { "ec2", "sts" };
 	struct ams_sigv4_cache *cache = ams_sigv4_cache_new();
-	size_t i, n = ARRAY_SIZE(regions) * ARRAY_SIZE(secrets) *
-		      ARRAY_SIZE(services) * 2;
+	const size_t nr = ARRAY_SIZE(regions), nv = ARRAY_SIZE(services),
+		     nk = ARRAY_SIZE(secrets), n = nr * nv * nk * 2;
+	size_t i;
 
-	/* Twice round: the second pass meets evicted and kept keys. */
+	/*
+	 * Every (day, secret, service, Region), Regions varying fastest,
+	 * twice: the second pass hits, or re-derives what was dropped.
+	 */
 	for (i = 0; i < 2 * n; i++)
-		cache_case(cache, secrets[(i / 2) % ARRAY_SIZE(secrets)],
-			   services[(i / 4) % ARRAY_SIZE(services)],
-			   regions[i % ARRAY_SIZE(regions)],
-			   (time_t)((i / 8) % 2));
+		cache_case(cache, secrets[i / (nr * nv) % nk],
+			   services[i / nr % nv], regions[i % nr],
+			   (time_t)(i / (nr * nv * nk) % 2));
 	/* The same key over and over: hits only. */
 	for (i = 0; i < 4; i++)
 		cache_case(cache, secrets[0], "ec2", "us-east-1", 0);
