@@ -119,6 +119,25 @@ enum ams_code ams_json_parse(struct ams_json **out, const char *buf, size_t len,
 	return AMS_OK;
 }
 
+enum ams_code ams_json_parse_object(struct ams_json **out,
+				    const struct ams_json_val **root,
+				    const char *buf, size_t len,
+				    struct ams_err *err)
+{
+	enum ams_code rc = ams_json_parse(out, buf, len, err);
+
+	*root = NULL;
+	if (rc)
+		return rc;
+	if (!cJSON_IsObject((*out)->root)) {
+		ams_json_free(*out);
+		*out = NULL;
+		return ams_fail(err, AMS_EPARSE, "expected a JSON object");
+	}
+	*root = HANDLE((*out)->root);
+	return AMS_OK;
+}
+
 void ams_json_free(struct ams_json *doc)
 {
 	if (!doc)

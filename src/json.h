@@ -54,6 +54,17 @@ enum ams_json_type {
  */
 enum ams_code ams_json_parse(struct ams_json **out, const char *buf, size_t len,
 			     struct ams_err *err);
+/*
+ * ams_json_parse() for a response document whose root must be an object
+ * (every AWS JSON 1.1 answer): on AMS_OK *out is the caller's, freed with
+ * ams_json_free(), and *root its root object (borrowed). A root of any
+ * other type fails with AMS_EPARSE "expected a JSON object"; on failure
+ * both are NULL.
+ */
+enum ams_code ams_json_parse_object(struct ams_json **out,
+				    const struct ams_json_val **root,
+				    const char *buf, size_t len,
+				    struct ams_err *err);
 void ams_json_free(struct ams_json *doc);
 const struct ams_json_val *ams_json_root(const struct ams_json *doc);
 

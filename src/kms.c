@@ -268,21 +268,6 @@ static enum ams_code opt_array(const struct ams_json_val **out,
 	return ams_json_get_array(out, from, key, err);
 }
 
-static enum ams_code open_json(struct ams_json **doc,
-			       const struct ams_json_val **root,
-			       const char *body, size_t len,
-			       struct ams_err *err)
-{
-	enum ams_code rc = ams_json_parse(doc, body, len, err);
-
-	if (rc)
-		return rc;
-	*root = ams_json_root(*doc);
-	if (ams_json_type_of(*root) != AMS_JSON_OBJECT)
-		return ams_fail(err, AMS_EPARSE, "expected a JSON object");
-	return AMS_OK;
-}
-
 static const struct str_field key_fields[] = {
 	{ "KeyId", offsetof(struct ams_kms_key, key_id) },
 	{ "Arn", offsetof(struct ams_kms_key, arn) },
@@ -314,7 +299,7 @@ enum ams_code ams_kms_parse_describe_key(struct ams_kms_key *out,
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = ams_json_get_object(&meta, root, "KeyMetadata", err);
 	if (!rc)
@@ -351,7 +336,7 @@ enum ams_code ams_kms_parse_create_grant(struct ams_kms_grant_created *out,
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = ams_json_get_str(&out->grant_id, root, "GrantId", err);
 	if (!rc)
@@ -453,7 +438,7 @@ enum ams_code ams_kms_parse_list_grants(struct ams_kms_grants *out,
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = opt_array(&arr, root, "Grants", err);
 	if (rc)

@@ -304,21 +304,6 @@ static enum ams_code get_entries(const struct ams_json_val **first, size_t *n,
 	return AMS_OK;
 }
 
-static enum ams_code open_json(struct ams_json **doc,
-			       const struct ams_json_val **root,
-			       const char *body, size_t len,
-			       struct ams_err *err)
-{
-	enum ams_code rc = ams_json_parse(doc, body, len, err);
-
-	if (rc)
-		return rc;
-	*root = ams_json_root(*doc);
-	if (ams_json_type_of(*root) != AMS_JSON_OBJECT)
-		return ams_fail(err, AMS_EPARSE, "expected a JSON object");
-	return AMS_OK;
-}
-
 void ams_orgs_organization_release(struct ams_orgs_organization *org)
 {
 	free(org->id);
@@ -338,7 +323,7 @@ enum ams_code ams_orgs_parse_describe_organization(
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = ams_json_get_object(&org, root, "Organization", err);
 	if (!rc)
@@ -386,7 +371,7 @@ static enum ams_code parse_units(struct ams_orgs_units *out, const char *action,
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = get_entries(&e, &out->n, root, member, err);
 	if (!rc)
@@ -470,7 +455,7 @@ enum ams_code ams_orgs_parse_list_children(struct ams_orgs_children *out,
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = get_entries(&e, &out->n, root, "Children", err);
 	if (!rc)
@@ -546,7 +531,7 @@ enum ams_code ams_orgs_parse_list_accounts_for_parent(
 	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = get_entries(&e, &out->n, root, "Accounts", err);
 	if (!rc)

@@ -239,21 +239,6 @@ enum ams_code ams_ssm_build_delete_parameter(struct ams_buf *body,
 
 /* ---- Response parsers -------------------------------------------------- */
 
-static enum ams_code open_json(struct ams_json **doc,
-			       const struct ams_json_val **root,
-			       const char *body, size_t len,
-			       struct ams_err *err)
-{
-	enum ams_code rc = ams_json_parse(doc, body, len, err);
-
-	if (rc)
-		return rc;
-	*root = ams_json_root(*doc);
-	if (ams_json_type_of(*root) != AMS_JSON_OBJECT)
-		return ams_fail(err, AMS_EPARSE, "expected a JSON object");
-	return AMS_OK;
-}
-
 void ams_ssm_put_result_release(struct ams_ssm_put_result *r)
 {
 	free(r->tier);
@@ -270,7 +255,7 @@ enum ams_code ams_ssm_parse_put_parameter(struct ams_ssm_put_result *out,
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = ams_json_get_u64(&version, root, "Version", err);
 	if (!rc)
@@ -304,7 +289,7 @@ enum ams_code ams_ssm_parse_get_parameter(struct ams_ssm_parameter *out,
 	enum ams_code rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_json(&doc, &root, body, len, err);
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = ams_json_get_object(&p, root, "Parameter", err);
 	if (!rc)

@@ -293,6 +293,8 @@ static void test_parse_describe_organization(void)
 	CHECK_RC(AMS_EPARSE,
 		 ams_orgs_parse_describe_organization(&org, LIT("[]"), &err),
 		 &err);
+	CHECK(strstr(err.msg, "expected a JSON object") != NULL);
+	CHECK(org.id == NULL);
 	ams_err_clear(&err);
 	CHECK_RC(
 	    AMS_EPARSE,
