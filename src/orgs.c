@@ -347,6 +347,50 @@ enum ams_code ams_orgs_parse_describe_organization(
 	return rc;
 }
 
+/* One kind of listing page: its action, array member and entry parser. */
+struct page_kind {
+	const char *action;
+	const char *member;
+	size_t entry_size;
+	enum ams_code (*parse_entry)(void *entry, const struct ams_json_val *e,
+				     struct ams_err *err);
+};
+
+/*
+ * Parses a listing page: every element of kind->member into a new array
+ * of entries (*entries, *n; absent or null: none), then NextToken. On
+ * failure the entries stay in *entries for the caller's release
+ * function, and err names the entry and the action.
+ */
+static enum ams_code parse_page(void **entries, size_t *n, char **next_token,
+				const struct page_kind *kind, const char *body,
+				size_t len, struct ams_err *err)
+{
+	struct ams_json *doc = NULL;
+	const struct ams_json_val *root, *e = NULL;
+	enum ams_code rc;
+	size_t i = 0;
+
+	*entries = NULL;
+	rc = ams_json_parse_object(&doc, &root, body, len, err);
+	if (!rc)
+		rc = get_entries(&e, n, root, kind->member, err);
+	if (!rc)
+		*entries = xcalloc(*n, kind->entry_size);
+	for (; !rc && e; e = ams_json_sibling(e), i++) {
+		rc = kind->parse_entry((char *)*entries + i * kind->entry_size,
+				       e, err);
+		if (rc)
+			ams_err_prefix(err, "%s[%zu]", kind->member, i);
+	}
+	if (!rc)
+		rc = get_next_token(next_token, root, err);
+	ams_json_free(doc);
+	if (rc)
+		ams_err_prefix(err, "%s response", kind->action);
+	return rc;
+}
+
 void ams_orgs_units_release(struct ams_orgs_units *units)
 {
 	size_t i;
@@ -361,39 +405,33 @@ void ams_orgs_units_release(struct ams_orgs_units *units)
 	memset(units, 0, sizeof(*units));
 }
 
-static enum ams_code parse_units(struct ams_orgs_units *out, const char *action,
-				 const char *member, const char *body,
+static enum ams_code parse_unit(void *entry, const struct ams_json_val *e,
+				struct ams_err *err)
+{
+	struct ams_orgs_unit *u = entry;
+	enum ams_code rc;
+
+	rc = ams_json_get_str(&u->id, e, "Id", err);
+	if (!rc)
+		rc = ams_json_get_str_opt(&u->arn, e, "Arn", err);
+	if (!rc)
+		rc = ams_json_get_str_opt(&u->name, e, "Name", err);
+	return rc;
+}
+
+static enum ams_code parse_units(struct ams_orgs_units *out,
+				 const struct page_kind *kind, const char *body,
 				 size_t len, struct ams_err *err)
 {
-	struct ams_json *doc = NULL;
-	const struct ams_json_val *root, *e = NULL;
+	void *entries;
 	enum ams_code rc;
-	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = ams_json_parse_object(&doc, &root, body, len, err);
-	if (!rc)
-		rc = get_entries(&e, &out->n, root, member, err);
-	if (!rc)
-		out->v = xcalloc(out->n, sizeof(*out->v));
-	for (; !rc && e; e = ams_json_sibling(e), i++) {
-		struct ams_orgs_unit *u = &out->v[i];
-
-		rc = ams_json_get_str(&u->id, e, "Id", err);
-		if (!rc)
-			rc = ams_json_get_str_opt(&u->arn, e, "Arn", err);
-		if (!rc)
-			rc = ams_json_get_str_opt(&u->name, e, "Name", err);
-		if (rc)
-			ams_err_prefix(err, "%s[%zu]", member, i);
-	}
-	if (!rc)
-		rc = get_next_token(&out->next_token, root, err);
-	ams_json_free(doc);
-	if (rc) {
+	rc = parse_page(&entries, &out->n, &out->next_token, kind, body, len,
+			err);
+	out->v = entries;
+	if (rc)
 		ams_orgs_units_release(out);
-		ams_err_prefix(err, "%s response", action);
-	}
 	return rc;
 }
 
@@ -401,15 +439,23 @@ enum ams_code ams_orgs_parse_list_roots(struct ams_orgs_units *out,
 					const char *body, size_t len,
 					struct ams_err *err)
 {
-	return parse_units(out, AMS_ORGS_LIST_ROOTS, "Roots", body, len, err);
+	static const struct page_kind kind = { AMS_ORGS_LIST_ROOTS, "Roots",
+					       sizeof(struct ams_orgs_unit),
+					       parse_unit };
+
+	return parse_units(out, &kind, body, len, err);
 }
 
 enum ams_code ams_orgs_parse_list_ous_for_parent(struct ams_orgs_units *out,
 						 const char *body, size_t len,
 						 struct ams_err *err)
 {
-	return parse_units(out, AMS_ORGS_LIST_OUS_FOR_PARENT,
-			   "OrganizationalUnits", body, len, err);
+	static const struct page_kind kind = { AMS_ORGS_LIST_OUS_FOR_PARENT,
+					       "OrganizationalUnits",
+					       sizeof(struct ams_orgs_unit),
+					       parse_unit };
+
+	return parse_units(out, &kind, body, len, err);
 }
 
 void ams_orgs_children_release(struct ams_orgs_children *children)
@@ -423,10 +469,10 @@ void ams_orgs_children_release(struct ams_orgs_children *children)
 	memset(children, 0, sizeof(*children));
 }
 
-static enum ams_code parse_child(struct ams_orgs_child *c,
-				 const struct ams_json_val *e,
+static enum ams_code parse_child(void *entry, const struct ams_json_val *e,
 				 struct ams_err *err)
 {
+	struct ams_orgs_child *c = entry;
 	const char *type = ams_json_str(ams_json_member(e, "Type"));
 	enum ams_code rc;
 
@@ -449,29 +495,19 @@ enum ams_code ams_orgs_parse_list_children(struct ams_orgs_children *out,
 					   const char *body, size_t len,
 					   struct ams_err *err)
 {
-	struct ams_json *doc = NULL;
-	const struct ams_json_val *root, *e = NULL;
+	static const struct page_kind kind = { AMS_ORGS_LIST_CHILDREN,
+					       "Children",
+					       sizeof(struct ams_orgs_child),
+					       parse_child };
+	void *entries;
 	enum ams_code rc;
-	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = ams_json_parse_object(&doc, &root, body, len, err);
-	if (!rc)
-		rc = get_entries(&e, &out->n, root, "Children", err);
-	if (!rc)
-		out->v = xcalloc(out->n, sizeof(*out->v));
-	for (; !rc && e; e = ams_json_sibling(e), i++) {
-		rc = parse_child(&out->v[i], e, err);
-		if (rc)
-			ams_err_prefix(err, "Children[%zu]", i);
-	}
-	if (!rc)
-		rc = get_next_token(&out->next_token, root, err);
-	ams_json_free(doc);
-	if (rc) {
+	rc = parse_page(&entries, &out->n, &out->next_token, &kind, body, len,
+			err);
+	out->v = entries;
+	if (rc)
 		ams_orgs_children_release(out);
-		ams_err_prefix(err, "%s response", AMS_ORGS_LIST_CHILDREN);
-	}
 	return rc;
 }
 
@@ -494,10 +530,10 @@ void ams_orgs_accounts_release(struct ams_orgs_accounts *accounts)
 	memset(accounts, 0, sizeof(*accounts));
 }
 
-static enum ams_code parse_account(struct ams_orgs_account *a,
-				   const struct ams_json_val *e,
+static enum ams_code parse_account(void *entry, const struct ams_json_val *e,
 				   struct ams_err *err)
 {
+	struct ams_orgs_account *a = entry;
 	enum ams_code rc;
 
 	rc = ams_json_get_str(&a->id, e, "Id", err);
@@ -525,29 +561,18 @@ enum ams_code ams_orgs_parse_list_accounts_for_parent(
     struct ams_orgs_accounts *out, const char *body, size_t len,
     struct ams_err *err)
 {
-	struct ams_json *doc = NULL;
-	const struct ams_json_val *root, *e = NULL;
+	static const struct page_kind kind = {
+		AMS_ORGS_LIST_ACCOUNTS_FOR_PARENT, "Accounts",
+		sizeof(struct ams_orgs_account), parse_account
+	};
+	void *entries;
 	enum ams_code rc;
-	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = ams_json_parse_object(&doc, &root, body, len, err);
-	if (!rc)
-		rc = get_entries(&e, &out->n, root, "Accounts", err);
-	if (!rc)
-		out->v = xcalloc(out->n, sizeof(*out->v));
-	for (; !rc && e; e = ams_json_sibling(e), i++) {
-		rc = parse_account(&out->v[i], e, err);
-		if (rc)
-			ams_err_prefix(err, "Accounts[%zu]", i);
-	}
-	if (!rc)
-		rc = get_next_token(&out->next_token, root, err);
-	ams_json_free(doc);
-	if (rc) {
+	rc = parse_page(&entries, &out->n, &out->next_token, &kind, body, len,
+			err);
+	out->v = entries;
+	if (rc)
 		ams_orgs_accounts_release(out);
-		ams_err_prefix(err, "%s response",
-			       AMS_ORGS_LIST_ACCOUNTS_FOR_PARENT);
-	}
 	return rc;
 }
