@@ -388,6 +388,47 @@ static enum ams_code fail_in(struct ams_err *err, const char *action,
 	return rc;
 }
 
+/* One kind of listing page: its action, item path and item parser. */
+struct page_kind {
+	const char *action;
+	const char *items;
+	size_t entry_size;
+	enum ams_code (*parse_item)(void *entry,
+				    const struct ams_xml_node *item,
+				    struct ams_err *err);
+};
+
+/*
+ * Parses a listing page: every element at kind->items into a new array
+ * of entries (*entries, *n), then nextToken. On failure the entries stay
+ * in *entries for the caller's release function, and err names the
+ * action.
+ */
+static enum ams_code parse_page(void **entries, size_t *n, char **next_token,
+				const struct page_kind *kind, const char *body,
+				size_t len, struct ams_err *err)
+{
+	struct ams_xml_doc *doc = NULL;
+	const struct ams_xml_node *root, *item;
+	enum ams_code rc;
+	size_t i;
+
+	*entries = NULL;
+	rc = open_response(&doc, &root, kind->action, body, len, err);
+	if (rc)
+		goto out;
+	*n = ams_xml_count(root, kind->items);
+	*entries = xcalloc(*n, kind->entry_size);
+	item = ams_xml_first(root, kind->items);
+	for (i = 0; item && !rc; i++, item = ams_xml_next(item))
+		rc = kind->parse_item((char *)*entries + i * kind->entry_size,
+				      item, err);
+	get_next_token(next_token, root);
+out:
+	ams_xml_free(doc);
+	return rc ? fail_in(err, kind->action, rc) : AMS_OK;
+}
+
 /* ---- DescribeImages ---------------------------------------------------- */
 
 static const struct str_field image_fields[] = {
@@ -446,10 +487,10 @@ static enum ams_code parse_device(struct ams_ec2_block_device *dev,
 	return rc;
 }
 
-static enum ams_code parse_image(struct ams_ec2_image *img,
-				 const struct ams_xml_node *item,
+static enum ams_code parse_image(void *entry, const struct ams_xml_node *item,
 				 struct ams_err *err)
 {
+	struct ams_ec2_image *img = entry;
 	const struct ams_xml_node *node;
 	enum ams_code rc;
 	size_t i;
@@ -546,28 +587,20 @@ enum ams_code ams_ec2_parse_describe_images(struct ams_ec2_images *out,
 					    const char *body, size_t len,
 					    struct ams_err *err)
 {
-	struct ams_xml_doc *doc = NULL;
-	const struct ams_xml_node *root, *item;
+	static const struct page_kind kind = { "DescribeImages",
+					       "imagesSet/item",
+					       sizeof(struct ams_ec2_image),
+					       parse_image };
+	void *entries;
 	enum ams_code rc;
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_response(&doc, &root, "DescribeImages", body, len, err);
+	rc = parse_page(&entries, &out->n, &out->next_token, &kind, body, len,
+			err);
+	out->v = entries;
 	if (rc)
-		goto out;
-	out->n = ams_xml_count(root, "imagesSet/item");
-	out->v = xcalloc(out->n, sizeof(*out->v));
-	item = ams_xml_first(root, "imagesSet/item");
-	for (i = 0; item && !rc; i++, item = ams_xml_next(item))
-		rc = parse_image(&out->v[i], item, err);
-	get_next_token(&out->next_token, root);
-out:
-	ams_xml_free(doc);
-	if (rc) {
 		ams_ec2_images_release(out);
-		return fail_in(err, "DescribeImages", rc);
-	}
-	return AMS_OK;
+	return rc;
 }
 
 /* ---- DescribeImageAttribute / DescribeSnapshotAttribute ---------------- */
@@ -649,10 +682,11 @@ static const struct str_field snapshot_fields[] = {
 	{ "kmsKeyId", offsetof(struct ams_ec2_snapshot, kms_key_id) },
 };
 
-static enum ams_code parse_snapshot(struct ams_ec2_snapshot *snap,
+static enum ams_code parse_snapshot(void *entry,
 				    const struct ams_xml_node *item,
 				    struct ams_err *err)
 {
+	struct ams_ec2_snapshot *snap = entry;
 	uint64_t size = 0;
 	enum ams_code rc;
 
@@ -693,29 +727,20 @@ enum ams_code ams_ec2_parse_describe_snapshots(struct ams_ec2_snapshots *out,
 					       const char *body, size_t len,
 					       struct ams_err *err)
 {
-	static const char action[] = "DescribeSnapshots";
-	struct ams_xml_doc *doc = NULL;
-	const struct ams_xml_node *root, *item;
+	static const struct page_kind kind = { "DescribeSnapshots",
+					       "snapshotSet/item",
+					       sizeof(struct ams_ec2_snapshot),
+					       parse_snapshot };
+	void *entries;
 	enum ams_code rc;
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_response(&doc, &root, action, body, len, err);
+	rc = parse_page(&entries, &out->n, &out->next_token, &kind, body, len,
+			err);
+	out->v = entries;
 	if (rc)
-		goto out;
-	out->n = ams_xml_count(root, "snapshotSet/item");
-	out->v = xcalloc(out->n, sizeof(*out->v));
-	item = ams_xml_first(root, "snapshotSet/item");
-	for (i = 0; item && !rc; i++, item = ams_xml_next(item))
-		rc = parse_snapshot(&out->v[i], item, err);
-	get_next_token(&out->next_token, root);
-out:
-	ams_xml_free(doc);
-	if (rc) {
 		ams_ec2_snapshots_release(out);
-		return fail_in(err, action, rc);
-	}
-	return AMS_OK;
+	return rc;
 }
 
 /* ---- DescribeTags ------------------------------------------------------ */
@@ -740,48 +765,43 @@ void ams_ec2_resource_tags_release(struct ams_ec2_resource_tags *tags)
 	memset(tags, 0, sizeof(*tags));
 }
 
+static enum ams_code parse_resource_tag(void *entry,
+					const struct ams_xml_node *item,
+					struct ams_err *err)
+{
+	struct ams_ec2_resource_tag *t = entry;
+	const struct ams_xml_node *key = ams_xml_find(item, "key");
+	enum ams_code rc;
+
+	rc = get_id(&t->resource_id, item, "resourceId", err);
+	if (rc)
+		return rc;
+	if (!key)
+		return ams_fail(err, AMS_EPARSE, "tagSet/item/key: missing");
+	t->key = exact_text(key);
+	t->value = exact_text(ams_xml_find(item, "value"));
+	get_strs(t, resource_tag_fields, ARRAY_SIZE(resource_tag_fields), item);
+	return AMS_OK;
+}
+
 enum ams_code ams_ec2_parse_describe_tags(struct ams_ec2_resource_tags *out,
 					  const char *body, size_t len,
 					  struct ams_err *err)
 {
-	static const char action[] = "DescribeTags";
-	struct ams_xml_doc *doc = NULL;
-	const struct ams_xml_node *root, *item;
+	static const struct page_kind kind = {
+		"DescribeTags", "tagSet/item",
+		sizeof(struct ams_ec2_resource_tag), parse_resource_tag
+	};
+	void *entries;
 	enum ams_code rc;
-	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	rc = open_response(&doc, &root, action, body, len, err);
+	rc = parse_page(&entries, &out->n, &out->next_token, &kind, body, len,
+			err);
+	out->v = entries;
 	if (rc)
-		goto out;
-	out->n = ams_xml_count(root, "tagSet/item");
-	out->v = xcalloc(out->n, sizeof(*out->v));
-	item = ams_xml_first(root, "tagSet/item");
-	for (i = 0; item && !rc; i++, item = ams_xml_next(item)) {
-		struct ams_ec2_resource_tag *t = &out->v[i];
-		const struct ams_xml_node *key = ams_xml_find(item, "key");
-
-		rc = get_id(&t->resource_id, item, "resourceId", err);
-		if (rc)
-			break;
-		if (!key) {
-			rc = ams_fail(err, AMS_EPARSE,
-				      "tagSet/item/key: missing");
-			break;
-		}
-		t->key = exact_text(key);
-		t->value = exact_text(ams_xml_find(item, "value"));
-		get_strs(t, resource_tag_fields,
-			 ARRAY_SIZE(resource_tag_fields), item);
-	}
-	get_next_token(&out->next_token, root);
-out:
-	ams_xml_free(doc);
-	if (rc) {
 		ams_ec2_resource_tags_release(out);
-		return fail_in(err, action, rc);
-	}
-	return AMS_OK;
+	return rc;
 }
 
 /* ---- Actions without output -------------------------------------------- */
