@@ -964,16 +964,19 @@ static enum ams_code check_filters(const struct ams_ec2_filter *filters,
 	return AMS_OK;
 }
 
-static enum ams_code check_image_ids(const char *const *ids, size_t n,
-				     struct ams_err *err)
+/* A list of ids, each passing check; what names them ("image ids"). */
+static enum ams_code check_ids(const char *const *ids, size_t n,
+			       const char *what,
+			       enum ams_code (*check)(const char *id,
+						      struct ams_err *err),
+			       struct ams_err *err)
 {
 	size_t i;
 
 	if (n && !ids)
-		return ams_fail(err, AMS_EUSAGE, "%zu image ids but no list",
-				n);
+		return ams_fail(err, AMS_EUSAGE, "%zu %s but no list", n, what);
 	for (i = 0; i < n; i++)
-		if (ams_ec2_check_image_id(ids[i], err))
+		if (check(ids[i], err))
 			return AMS_EUSAGE;
 	return AMS_OK;
 }
@@ -990,7 +993,8 @@ enum ams_code ams_ec2_build_describe_images(
 	};
 	static const char *const exec_words[] = { "self", "all" };
 
-	if (check_image_ids(req->image_ids, req->nimage_ids, err) ||
+	if (check_ids(req->image_ids, req->nimage_ids, "image ids",
+		      ams_ec2_check_image_id, err) ||
 	    check_principals(req->owners, req->nowners, "owner", owner_words,
 			     ARRAY_SIZE(owner_words), err) ||
 	    check_principals(req->executable_by, req->nexecutable_by,
@@ -1149,15 +1153,10 @@ enum ams_code ams_ec2_build_describe_snapshots(
 {
 	static const char *const owner_words[] = { "self", "amazon" };
 	static const char *const restore_words[] = { "self", "all" };
-	size_t i;
 
-	if (req->nsnapshot_ids && !req->snapshot_ids)
-		return ams_fail(err, AMS_EUSAGE, "%zu snapshot ids but no list",
-				req->nsnapshot_ids);
-	for (i = 0; i < req->nsnapshot_ids; i++)
-		if (ams_ec2_check_snapshot_id(req->snapshot_ids[i], err))
-			return AMS_EUSAGE;
-	if (check_principals(req->owners, req->nowners, "owner", owner_words,
+	if (check_ids(req->snapshot_ids, req->nsnapshot_ids, "snapshot ids",
+		      ams_ec2_check_snapshot_id, err) ||
+	    check_principals(req->owners, req->nowners, "owner", owner_words,
 			     ARRAY_SIZE(owner_words), err) ||
 	    check_principals(req->restorable_by, req->nrestorable_by,
 			     "restorable-by", restore_words,
