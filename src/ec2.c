@@ -294,6 +294,15 @@ static void get_strs(void *obj, const struct str_field *fields, size_t n,
 	}
 }
 
+/* Frees the string members get_strs() filled. */
+static void free_strs(void *obj, const struct str_field *fields, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(*(char **)((char *)obj + fields[i].offset));
+}
+
 /* Reads a required, non-empty identifier such as imageId. */
 static enum ams_code get_id(char **out, const struct ams_xml_node *from,
 			    const char *path, struct ams_err *err)
@@ -543,19 +552,18 @@ static void image_release(struct ams_ec2_image *img)
 	size_t i;
 
 	free(img->image_id);
-	for (i = 0; i < ARRAY_SIZE(image_fields); i++)
-		free(*(char **)((char *)img + image_fields[i].offset));
+	free_strs(img, image_fields, ARRAY_SIZE(image_fields));
 	for (i = 0; i < img->ndevices; i++) {
-		free(img->devices[i].device_name);
-		free(img->devices[i].virtual_name);
-		free(img->devices[i].ebs.snapshot_id);
-		free(img->devices[i].ebs.kms_key_id);
-		free(img->devices[i].ebs.volume_type);
+		free_strs(&img->devices[i], device_fields,
+			  ARRAY_SIZE(device_fields));
+		free_strs(&img->devices[i].ebs, ebs_fields,
+			  ARRAY_SIZE(ebs_fields));
 	}
 	free(img->devices);
 	for (i = 0; i < img->nproduct_codes; i++) {
 		free(img->product_codes[i].code);
-		free(img->product_codes[i].type);
+		free_strs(&img->product_codes[i], product_code_fields,
+			  ARRAY_SIZE(product_code_fields));
 	}
 	free(img->product_codes);
 	ams_tags_release(&img->tags);
@@ -707,15 +715,13 @@ static enum ams_code parse_snapshot(void *entry,
 
 void ams_ec2_snapshots_release(struct ams_ec2_snapshots *snaps)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < snaps->n; i++) {
 		struct ams_ec2_snapshot *snap = &snaps->v[i];
 
 		free(snap->snapshot_id);
-		for (j = 0; j < ARRAY_SIZE(snapshot_fields); j++)
-			free(*(char **)((char *)snap +
-					snapshot_fields[j].offset));
+		free_strs(snap, snapshot_fields, ARRAY_SIZE(snapshot_fields));
 		ams_tags_release(&snap->tags);
 	}
 	free(snaps->v);
