@@ -12,10 +12,17 @@
  *   DONE     finished; its done callback runs at the end of the step
  *
  * One step: promote due requests, start as many as max_in_flight allows,
- * curl_multi_poll() until the next timer, curl_multi_perform(), read the
- * finished transfers, classify each (engine default, then the request's
- * classify hook), schedule retries, then run the done callbacks. Nothing
- * here sleeps, and done never runs inside submit.
+ * wait for socket activity until the next timer, let libcurl act, read
+ * the finished transfers, classify each (engine default, then the
+ * request's classify hook), schedule retries, then run the done callbacks.
+ * Nothing here sleeps, and done never runs inside submit.
+ *
+ * On Linux the wait is epoll over the sockets libcurl reports through
+ * CURLMOPT_SOCKETFUNCTION, and only the sockets with events are handed to
+ * curl_multi_socket_action(): the cost of a step follows the transfers
+ * that progressed, not the number in flight (curl_multi_poll() and
+ * curl_multi_perform() visit every transfer on every step). Elsewhere the
+ * engine falls back to curl_multi_poll() and curl_multi_perform().
  *
  * Easy handles and request objects are pooled: a handle is reset with
  * curl_easy_reset() and reused, so a run of thousands of calls allocates
@@ -25,11 +32,18 @@
 #include "http.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#ifdef __linux__
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#define USE_EPOLL 1
+#endif
 
 #include "clock.h"
 #include "log.h"
@@ -81,6 +95,12 @@ struct ams_http {
 	struct ams_http_slot *free_slots;
 
 	size_t pending; /* submitted, done not yet returned */
+#ifdef USE_EPOLL
+	int epfd;	     /* sockets libcurl watches, and wake_fd */
+	int wake_fd;	     /* eventfd: ams_http_wakeup() */
+	bool curl_timer_set; /* libcurl asked for a timeout action */
+	uint64_t curl_due_ms;
+#endif
 	struct ams_retry_quota quota;
 	uint64_t rng;
 	struct ams_http_stats stats;
@@ -917,6 +937,177 @@ static void finish_transfer(struct ams_http *h, CURL *easy, CURLcode rc)
 
 /* ---- Engine ---------------------------------------------------------- */
 
+#ifdef USE_EPOLL
+/* CURLMOPT_SOCKETFUNCTION: mirror what libcurl wants to watch in epoll. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+		     void *socketp)
+{
+	struct ams_http *h = userp;
+	struct epoll_event ev;
+	int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp)
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+		curl_multi_assign(h->multi, fd, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+		    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	ev.data.fd = fd;
+	if (epoll_ctl(h->epfd, op, fd, &ev) < 0) {
+		/* A descriptor number reused behind libcurl's back. */
+		op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+		if (epoll_ctl(h->epfd, op, fd, &ev) < 0)
+			return -1;
+	}
+	/* Any non-NULL mark: this socket is in the epoll set. */
+	if (!socketp)
+		curl_multi_assign(h->multi, fd, h);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl wants its timeout action. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct ams_http *h = userp;
+
+	(void)multi;
+	h->curl_timer_set = timeout_ms >= 0;
+	if (timeout_ms >= 0)
+		h->curl_due_ms = ams_clock_mono_ms() + (uint64_t)timeout_ms;
+	return 0;
+}
+
+static bool open_backend(struct ams_http *h)
+{
+	struct epoll_event ev;
+
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->epfd < 0 || h->wake_fd < 0)
+		return false;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = h->wake_fd;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->wake_fd, &ev) < 0)
+		return false;
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+	return true;
+}
+
+static void close_backend(struct ams_http *h)
+{
+	if (h->epfd >= 0)
+		close(h->epfd);
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
+	h->epfd = h->wake_fd = -1;
+}
+
+static int curl_select_flags(uint32_t events)
+{
+	int flags = 0;
+
+	if (events & (EPOLLIN | EPOLLHUP))
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & EPOLLERR)
+		flags |= CURL_CSELECT_ERR;
+	return flags;
+}
+
+/*
+ * Waits at most wait_ms (less when libcurl's timer falls due) and hands
+ * every socket with events, then a due timer, to libcurl.
+ */
+static enum ams_code wait_and_act(struct ams_http *h, long wait_ms,
+				  struct ams_err *err)
+{
+	struct epoll_event ev[64];
+	uint64_t now = ams_clock_mono_ms(), sink;
+	CURLMcode mc = CURLM_OK;
+	int n, i, still = 0;
+
+	if (h->curl_timer_set && h->curl_due_ms <= now)
+		wait_ms = 0;
+	else if (h->curl_timer_set && h->curl_due_ms - now < (uint64_t)wait_ms)
+		wait_ms = (long)(h->curl_due_ms - now);
+	n = epoll_wait(h->epfd, ev, (int)ARRAY_SIZE(ev), (int)wait_ms);
+	if (n < 0 && errno != EINTR)
+		return ams_fail(err, AMS_ENET, "http: epoll_wait: %s",
+				strerror(errno));
+	for (i = 0; i < n && mc == CURLM_OK; i++) {
+		if (ev[i].data.fd == h->wake_fd) {
+			/* Reading an eventfd resets it. */
+			if (read(h->wake_fd, &sink, sizeof(sink)) < 0)
+				sink = 0;
+			continue;
+		}
+		mc = curl_multi_socket_action(h->multi, ev[i].data.fd,
+					      curl_select_flags(ev[i].events),
+					      &still);
+	}
+	if (mc == CURLM_OK && h->curl_timer_set &&
+	    h->curl_due_ms <= ams_clock_mono_ms()) {
+		h->curl_timer_set = false;
+		mc = curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0,
+					      &still);
+	}
+	if (mc != CURLM_OK)
+		return ams_fail(err, AMS_ENET, "http: %s",
+				curl_multi_strerror(mc));
+	return AMS_OK;
+}
+
+static void wake(struct ams_http *h)
+{
+	uint64_t one = 1;
+	ssize_t n;
+
+	/* write(2) is async-signal-safe; a full counter is awake anyway. */
+	n = write(h->wake_fd, &one, sizeof(one));
+	(void)n;
+}
+#else
+static bool open_backend(struct ams_http *h)
+{
+	(void)h;
+	return true;
+}
+
+static void close_backend(struct ams_http *h)
+{
+	(void)h;
+}
+
+static enum ams_code wait_and_act(struct ams_http *h, long wait_ms,
+				  struct ams_err *err)
+{
+	CURLMcode mc;
+	int still = 0;
+
+	mc = curl_multi_poll(h->multi, NULL, 0, (int)wait_ms, NULL);
+	if (mc == CURLM_OK)
+		mc = curl_multi_perform(h->multi, &still);
+	if (mc != CURLM_OK)
+		return ams_fail(err, AMS_ENET, "http: %s",
+				curl_multi_strerror(mc));
+	return AMS_OK;
+}
+
+static void wake(struct ams_http *h)
+{
+	curl_multi_wakeup(h->multi);
+}
+#endif
+
 enum ams_code ams_http_new(struct ams_http **out,
 			   const struct ams_http_opts *opts,
 			   struct ams_err *err)
@@ -949,9 +1140,12 @@ enum ams_code ams_http_new(struct ams_http **out,
 			: ((uint64_t)ams_clock_wall() << 20) ^
 			      ams_clock_mono_ms() ^ (uint64_t)getpid();
 	ams_retry_quota_init(&h->quota, o.retry_quota);
+#ifdef USE_EPOLL
+	h->epfd = h->wake_fd = -1;
+#endif
 	h->multi = curl_multi_init();
 	h->share = curl_share_init();
-	if (!h->multi || !h->share) {
+	if (!h->multi || !h->share || !open_backend(h)) {
 		ams_http_free(h);
 		return ams_fail(err, AMS_ENET,
 				"http: cannot initialise libcurl");
@@ -1016,6 +1210,7 @@ void ams_http_free(struct ams_http *http)
 	free(http->heap);
 	if (http->multi)
 		curl_multi_cleanup(http->multi);
+	close_backend(http);
 	if (http->share)
 		curl_share_cleanup(http->share);
 	free(http->ca_bundle);
@@ -1126,8 +1321,8 @@ enum ams_code ams_http_step(struct ams_http *http, long max_wait_ms,
 			    struct ams_err *err)
 {
 	struct CURLMsg *msg;
-	int still = 0, left = 0;
-	CURLMcode mc;
+	int left = 0;
+	enum ams_code rc;
 	uint64_t now = ams_clock_mono_ms();
 	long wait;
 
@@ -1137,12 +1332,9 @@ enum ams_code ams_http_step(struct ams_http *http, long max_wait_ms,
 	admit(http);
 	wait = poll_timeout(http, max_wait_ms, now);
 	if (http->running.len || wait > 0) {
-		mc = curl_multi_poll(http->multi, NULL, 0, (int)wait, NULL);
-		if (mc == CURLM_OK)
-			mc = curl_multi_perform(http->multi, &still);
-		if (mc != CURLM_OK)
-			return ams_fail(err, AMS_ENET, "http: %s",
-					curl_multi_strerror(mc));
+		rc = wait_and_act(http, wait, err);
+		if (rc)
+			return rc;
 		while ((msg = curl_multi_info_read(http->multi, &left)))
 			if (msg->msg == CURLMSG_DONE)
 				finish_transfer(http, msg->easy_handle,
@@ -1186,7 +1378,7 @@ void ams_http_stop(struct ams_http *http, uint64_t grace_ms)
 		return;
 	http->stopping = true;
 	http->stop_deadline_ms = ams_clock_mono_ms() + grace_ms;
-	curl_multi_wakeup(http->multi);
+	wake(http);
 }
 
 bool ams_http_stopping(const struct ams_http *http)
@@ -1196,7 +1388,7 @@ bool ams_http_stopping(const struct ams_http *http)
 
 void ams_http_wakeup(struct ams_http *http)
 {
-	curl_multi_wakeup(http->multi);
+	wake(http);
 }
 
 void ams_http_get_stats(struct ams_http_stats *out, const struct ams_http *http)
