@@ -15,9 +15,16 @@
  * what the target lacks, then the SSM parameter.
  * Revoke runs the targets first (while they can still see the image),
  * then takes the permissions and grants away.
+ *
+ * Targets are started a window at a time (four times the engine's
+ * in-flight limit), account by account across the Regions that are
+ * ready, and each one that settles lets the next one in: the calls
+ * queued at any moment, and the memory they hold, follow the in-flight
+ * limit rather than the number of accounts.
  */
 #include "share.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +37,7 @@
 
 static void start_targets(struct share_runner *r, size_t region);
 static void revoke_source(struct share_runner *r, size_t region);
+static void pump(struct share_runner *r);
 
 /* ---- Helpers shared with share_*.c -------------------------------------- */
 
@@ -91,6 +99,11 @@ static void item_settled(struct share_runner *r, struct ams_job_item *it)
 	if (r->job->cfg.revoke && rs->items_pending && !--rs->items_pending &&
 	    !ams_share_stopping(r))
 		revoke_source(r, it->region);
+	if (r->in_window && r->in_window[it - r->job->items]) {
+		r->in_window[it - r->job->items] = 0;
+		r->active--;
+		pump(r);
+	}
 }
 
 static struct share_runner *runner_of(struct ams_job_item *it);
@@ -1119,30 +1132,68 @@ static void start_item(struct share_runner *r, size_t region, size_t a)
 	ams_aws_call_submit(call, on_target_describe, ctx);
 }
 
+/*
+ * The started region whose next target comes first, or SIZE_MAX: regions
+ * shared at about the same time are worked account by account, so one
+ * AssumeRole serves every Region of an account while it is fresh.
+ */
+static size_t pick_region(const struct share_runner *r)
+{
+	size_t i, best = SIZE_MAX;
+
+	for (i = 0; i < r->job->nr_regions; i++) {
+		const struct share_region *rs = &r->rs[i];
+
+		if (!rs->targets_started ||
+		    rs->next_account >= r->job->nr_accounts)
+			continue;
+		if (best == SIZE_MAX ||
+		    rs->next_account < r->rs[best].next_account)
+			best = i;
+	}
+	return best;
+}
+
+/* Starts targets until the window is full; safe to call from anywhere. */
+static void pump(struct share_runner *r)
+{
+	struct ams_job *job = r->job;
+	struct ams_job_item *it;
+	size_t region, a;
+
+	if (r->pumping)
+		return; /* an item settled while starting: the loop goes on */
+	r->pumping = true;
+	while (r->active < r->window && !ams_share_stopping(r)) {
+		region = pick_region(r);
+		if (region == SIZE_MAX)
+			break;
+		a = r->rs[region].next_account++;
+		it = ams_job_item(job, region, a);
+		r->in_window[it - job->items] = 1;
+		r->active++;
+		if (job->regions[region].share == AMS_OUT_FAILED &&
+		    job->cfg.mode == AMS_JOB_SHARE && !job->cfg.revoke) {
+			it->started_ms = ams_clock_mono_ms();
+			ams_share_item_fail(it, "share",
+					    &job->regions[region].err);
+			continue;
+		}
+		start_item(r, region, a);
+	}
+	r->pumping = false;
+}
+
 static void start_targets(struct share_runner *r, size_t region)
 {
 	struct ams_job *job = r->job;
-	struct ams_job_region *reg = &job->regions[region];
-	size_t a;
 
 	r->rs[region].targets_started = true;
 	if (job->cfg.revoke)
 		r->rs[region].items_pending = (unsigned)job->nr_accounts;
 	if (!job->nr_accounts && job->cfg.revoke)
 		revoke_source(r, region);
-	for (a = 0; a < job->nr_accounts; a++) {
-		struct ams_job_item *it = ams_job_item(job, region, a);
-
-		if (ams_share_stopping(r))
-			return;
-		if (reg->share == AMS_OUT_FAILED &&
-		    job->cfg.mode == AMS_JOB_SHARE && !job->cfg.revoke) {
-			it->started_ms = ams_clock_mono_ms();
-			ams_share_item_fail(it, "share", &reg->err);
-			continue;
-		}
-		start_item(r, region, a);
-	}
+	pump(r);
 }
 
 /* ---- Driving ---------------------------------------------------------------- */
@@ -1263,6 +1314,8 @@ static void runner_release(struct share_runner *r)
 	}
 	free(r->rs);
 	free(r->providers);
+	free(r->in_window);
+	r->in_window = NULL;
 }
 
 enum ams_code ams_share_run(struct ams_job *job,
@@ -1287,6 +1340,8 @@ enum ams_code ams_share_run(struct ams_job *job,
 		rc = drive(&r, err);
 	}
 	ams_job_make_items(job);
+	r.in_window = xcalloc(job->nr_items ? job->nr_items : 1, 1);
+	r.window = 4 * (size_t)ams_http_get_opts(r.http)->max_in_flight;
 	for (i = 0; !rc && i < job->nr_regions; i++)
 		read_source(&r, i);
 	if (!rc)

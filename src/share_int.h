@@ -27,6 +27,7 @@ struct share_region {
 	bool snap_failed;
 	struct share_kms_key *keys; /* parallel to the region's kms_keys */
 	bool targets_started;
+	size_t next_account; /* the next target to start in this region */
 };
 
 struct share_runner {
@@ -39,6 +40,14 @@ struct share_runner {
 	struct ams_creds_provider *org_provider;
 	size_t items_done, items_failed;
 	bool stopped;
+	/*
+	 * Targets are started a window at a time: at most `window` items
+	 * have a call queued, parked or in flight, so memory follows the
+	 * engine's in-flight limit, not the number of accounts.
+	 */
+	unsigned char *in_window; /* per item */
+	size_t active, window;
+	bool pumping;
 };
 
 /* What a callback needs to find its place in the job. */
