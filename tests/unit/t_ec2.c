@@ -16,43 +16,15 @@
 #include "ec2.h"
 #include "err.h"
 #include "harness.h"
+#include "typed_test.h"
 #include "uri.h"
 #include "xmem.h"
 
 /* ---- Helpers ------------------------------------------------------- */
 
-/* A string literal as the (body, len) pair the parsers take. */
-#define LIT(s) (s), strlen(s)
-
 static char *load(const char *name, size_t *len)
 {
-	struct ams_buf sb = AMS_BUF_INIT;
-	const char *top = getenv("AMS_SRCDIR");
-	char *path = xasprintf("%s/tests/fixtures/ec2/%s",
-			       top && *top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		printf("# cannot open fixture '%s'\n", path);
-		free(path);
-		*len = 0;
-		return xstrdup("");
-	}
-	free(path);
-	do {
-		n = fread(chunk, 1, sizeof(chunk), f);
-		ams_buf_add(&sb, chunk, n);
-	} while (n == sizeof(chunk));
-	fclose(f);
-	return ams_buf_detach(&sb, len);
-}
-
-/* An ams_ec2_param_fn writing a form body, as the aws layer does. */
-static void to_form(void *payload, const char *name, const char *value)
-{
-	ams_uri_form_add(payload, name, value);
+	return test_fixture_load(len, "ec2", name);
 }
 
 static time_t utc(const char *iso)
@@ -65,11 +37,6 @@ static time_t utc(const char *iso)
 }
 
 /* ---- Validators ---------------------------------------------------- */
-
-struct id_case {
-	const char *id;
-	int ok;
-};
 
 static void test_account_ids(void)
 {
@@ -90,16 +57,9 @@ static void test_account_ids(void)
 		  0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_ec2_check_account_id(cases[i].id, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# account id '%s'\n", cases[i].id);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-		CHECK(rc == AMS_OK || rc == AMS_EUSAGE);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ec2_check_account_id,
+		     "account id");
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_account_id(NULL, &err), &err);
 	ams_err_clear(&err);
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_account_id("1111-2222-3333", &err),
@@ -128,15 +88,9 @@ static void test_image_ids(void)
 		{ "xami-12345678", 0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_ec2_check_image_id(cases[i].id, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# image id '%s'\n", cases[i].id);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ec2_check_image_id,
+		     "image id");
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_image_id(NULL, NULL), NULL);
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_image_id("ami-XYZ", &err), &err);
 	CHECK(strstr(err.msg, "'ami-XYZ'") != NULL);
@@ -155,25 +109,9 @@ static void test_snapshot_ids(void)
 		{ "", 0 },
 		{ "vol-12345678", 0 },
 	};
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_ec2_check_snapshot_id(cases[i].id, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# snapshot id '%s'\n", cases[i].id);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-	}
-}
-
-static char *repeat(const char *unit, size_t times)
-{
-	struct ams_buf sb = AMS_BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < times; i++)
-		ams_buf_addstr(&sb, unit);
-	return ams_buf_detach(&sb, NULL);
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ec2_check_snapshot_id,
+		     "snapshot id");
 }
 
 static void test_utf8_chars(void)
@@ -215,46 +153,46 @@ static void test_utf8_chars(void)
 
 static void test_tag_keys(void)
 {
-	struct {
-		char *key;
-		int ok;
-	} cases[] = {
-		{ xstrdup("Name"), 1 },
-		{ xstrdup("team name"), 1 },
-		{ xstrdup("+-=._:/@"), 1 },
-		{ xstrdup("aws"), 1 },
-		{ xstrdup("awsfoo"), 1 },
-		{ xstrdup("x:aws:y"), 1 },
-		{ xstrdup("\xc3\xa9t\xc3\xa9"), 1 },
-		{ repeat("k", 128), 1 },
-		{ repeat("k", 129), 0 },
-		{ repeat("\xc3\xa9", 128), 1 }, /* 256 bytes */
-		{ repeat("\xc3\xa9", 129), 0 },
-		{ repeat("\xf0\x9f\x98\x80", 128), 1 }, /* 512 bytes */
-		{ repeat("\xf0\x9f\x98\x80", 129), 0 },
-		{ xstrdup(""), 0 },
-		{ xstrdup("aws:cloudformation:stack"), 0 },
-		{ xstrdup("AWS:x"), 0 },
-		{ xstrdup("Aws:x"), 0 },
-		{ xstrdup("aWs:"), 0 },
+	char *k128 = repeat("k", 128), *k129 = repeat("k", 129);
+	char *e128 = repeat("\xc3\xa9", 128), *e129 = repeat("\xc3\xa9", 129);
+	char *f128 = repeat("\xf0\x9f\x98\x80", 128);
+	char *f129 = repeat("\xf0\x9f\x98\x80", 129);
+	const struct id_case cases[] = {
+		{ "Name", 1 },
+		{ "team name", 1 },
+		{ "+-=._:/@", 1 },
+		{ "aws", 1 },
+		{ "awsfoo", 1 },
+		{ "x:aws:y", 1 },
+		{ "\xc3\xa9t\xc3\xa9", 1 },
+		{ k128, 1 },
+		{ k129, 0 },
+		{ e128, 1 }, /* 256 bytes */
+		{ e129, 0 },
+		{ f128, 1 }, /* 512 bytes */
+		{ f129, 0 },
+		{ "", 0 },
+		{ "aws:cloudformation:stack", 0 },
+		{ "AWS:x", 0 },
+		{ "Aws:x", 0 },
+		{ "aWs:", 0 },
 		/* EC2 accepts any character (aws-behaviour.md §6). */
-		{ xstrdup("a\tb"), 1 },
-		{ xstrdup("a\nb"), 1 },
-		{ xstrdup("a#b*c!"), 1 },
-		{ xstrdup("bad\xc3"), 0 },
-		{ xstrdup("\xed\xa0\x80"), 0 },
+		{ "a\tb", 1 },
+		{ "a\nb", 1 },
+		{ "a#b*c!", 1 },
+		{ "bad\xc3", 0 },
+		{ "\xed\xa0\x80", 0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_ec2_check_tag_key(cases[i].key, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# tag key case %zu\n", i);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-		free(cases[i].key);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ec2_check_tag_key,
+		     "tag key");
+	free(k128);
+	free(k129);
+	free(e128);
+	free(e129);
+	free(f128);
+	free(f129);
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_tag_key(NULL, NULL), NULL);
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_tag_key("AWS:Name", &err), &err);
 	CHECK(strstr(err.msg, "reserved") != NULL);
@@ -267,32 +205,28 @@ static void test_tag_keys(void)
 
 static void test_tag_values(void)
 {
-	struct {
-		char *value;
-		int ok;
-	} cases[] = {
-		{ xstrdup(""), 1 },
-		{ xstrdup("golden base 2025-01"), 1 },
-		{ xstrdup("aws:allowed-in-values"), 1 },
-		{ repeat("v", 256), 1 },
-		{ repeat("v", 257), 0 },
-		{ repeat("\xe2\x82\xac", 256), 1 }, /* 768 bytes */
-		{ repeat("\xe2\x82\xac", 257), 0 },
-		{ xstrdup("line\nbreak"), 1 },
-		{ xstrdup("\xc0\x80"), 0 },
+	char *v256 = repeat("v", 256), *v257 = repeat("v", 257);
+	char *e256 = repeat("\xe2\x82\xac", 256);
+	char *e257 = repeat("\xe2\x82\xac", 257);
+	const struct id_case cases[] = {
+		{ "", 1 },
+		{ "golden base 2025-01", 1 },
+		{ "aws:allowed-in-values", 1 },
+		{ v256, 1 },
+		{ v257, 0 },
+		{ e256, 1 }, /* 768 bytes */
+		{ e257, 0 },
+		{ "line\nbreak", 1 },
+		{ "\xc0\x80", 0 },
 	};
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc =
-		    ams_ec2_check_tag_value(cases[i].value, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# tag value case %zu\n", i);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-		free(cases[i].value);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ec2_check_tag_value,
+		     "tag value");
 	CHECK_RC(AMS_EUSAGE, ams_ec2_check_tag_value(NULL, NULL), NULL);
+	free(v256);
+	free(v257);
+	free(e256);
+	free(e257);
 }
 
 static void test_perm_containers(void)
@@ -795,15 +729,6 @@ static void test_build_modify_snapshot(void)
 	      NULL);
 	ams_buf_release(&body);
 	free(many);
-}
-
-static struct ams_tag tag(const char *k, const char *v)
-{
-	struct ams_tag t;
-
-	t.key = (char *)(uintptr_t)k;
-	t.value = (char *)(uintptr_t)v;
-	return t;
 }
 
 static void test_build_create_tags_doc(void)

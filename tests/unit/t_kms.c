@@ -11,9 +11,8 @@
 #include "err.h"
 #include "harness.h"
 #include "kms.h"
+#include "typed_test.h"
 #include "xmem.h"
-
-#define LIT(s) (s), strlen(s)
 
 #define KEY_ARN                                   \
 	"arn:aws:kms:eu-west-1:111122223333:key/" \
@@ -24,27 +23,7 @@
 
 static char *load(const char *name, size_t *len)
 {
-	struct ams_buf sb = AMS_BUF_INIT;
-	const char *top = getenv("AMS_SRCDIR");
-	char *path = xasprintf("%s/tests/fixtures/kms/%s",
-			       top && *top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		printf("# cannot open fixture '%s'\n", path);
-		free(path);
-		*len = 0;
-		return xstrdup("");
-	}
-	free(path);
-	do {
-		n = fread(chunk, 1, sizeof(chunk), f);
-		ams_buf_add(&sb, chunk, n);
-	} while (n == sizeof(chunk));
-	fclose(f);
-	return ams_buf_detach(&sb, len);
+	return test_fixture_load(len, "kms", name);
 }
 
 static void test_build_create_grant_doc(void)

@@ -12,57 +12,12 @@
 #include "err.h"
 #include "harness.h"
 #include "orgs.h"
+#include "typed_test.h"
 #include "xmem.h"
-
-#define LIT(s) (s), strlen(s)
 
 static char *load(const char *name, size_t *len)
 {
-	struct ams_buf sb = AMS_BUF_INIT;
-	const char *top = getenv("AMS_SRCDIR");
-	char *path = xasprintf("%s/tests/fixtures/orgs/%s",
-			       top && *top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		printf("# cannot open fixture '%s'\n", path);
-		free(path);
-		*len = 0;
-		return xstrdup("");
-	}
-	free(path);
-	do {
-		n = fread(chunk, 1, sizeof(chunk), f);
-		ams_buf_add(&sb, chunk, n);
-	} while (n == sizeof(chunk));
-	fclose(f);
-	return ams_buf_detach(&sb, len);
-}
-
-struct id_case {
-	const char *s;
-	int ok;
-};
-
-static void run_cases(const struct id_case *cases, size_t n,
-		      enum ams_code (*check)(const char *, struct ams_err *),
-		      const char *what)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		struct ams_err err = AMS_ERR_INIT;
-		enum ams_code rc = check(cases[i].s, &err);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# %s '%s': %s\n", what, cases[i].s, err.msg);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-		CHECK(rc == AMS_OK || rc == AMS_EUSAGE);
-		CHECK((rc == AMS_OK) == (err.msg[0] == '\0'));
-	}
-	CHECK_RC(AMS_EUSAGE, check(NULL, NULL), NULL);
+	return test_fixture_load(len, "orgs", name);
 }
 
 static void test_org_ids(void)
@@ -79,7 +34,7 @@ static void test_org_ids(void)
 		{ "", 0 },
 	};
 
-	run_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_org_id, "org id");
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_org_id, "org id");
 }
 
 static void test_ou_and_root_ids(void)
@@ -109,10 +64,11 @@ static void test_ou_and_root_ids(void)
 		{ "r-ab12/x", 0 },     { "", 0 },
 	};
 
-	run_cases(ous, ARRAY_SIZE(ous), ams_orgs_check_ou_id, "ou id");
-	run_cases(roots, ARRAY_SIZE(roots), ams_orgs_check_root_id, "root id");
-	run_cases(parents, ARRAY_SIZE(parents), ams_orgs_check_parent_id,
-		  "parent id");
+	run_id_cases(ous, ARRAY_SIZE(ous), ams_orgs_check_ou_id, "ou id");
+	run_id_cases(roots, ARRAY_SIZE(roots), ams_orgs_check_root_id,
+		     "root id");
+	run_id_cases(parents, ARRAY_SIZE(parents), ams_orgs_check_parent_id,
+		     "parent id");
 }
 
 static void test_org_arns(void)
@@ -150,7 +106,8 @@ static void test_org_arns(void)
 		{ "", 0 },
 	};
 
-	run_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_org_arn, "org ARN");
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_org_arn,
+		     "org ARN");
 }
 
 static void test_ou_arns(void)
@@ -183,7 +140,7 @@ static void test_ou_arns(void)
 	};
 	char *arn;
 
-	run_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_ou_arn, "OU ARN");
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_orgs_check_ou_arn, "OU ARN");
 	arn = ams_orgs_ou_arn("aws", "123456789012", "o-abcde12345",
 			      "ou-ab12-34cd56ef");
 	CHECK_STR_EQ("arn:aws:organizations::123456789012:ou/o-abcde12345/"

@@ -4,7 +4,6 @@
  * with overwrite, aws:ec2:image values), and the pure parsers on fixture
  * documents in tests/fixtures/ssm.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,53 +11,19 @@
 #include "buf.h"
 #include "err.h"
 #include "harness.h"
-#include "log.h"
 #include "ssm.h"
+#include "typed_test.h"
 #include "xmem.h"
-
-#define LIT(s) (s), strlen(s)
 
 static char *load(const char *name, size_t *len)
 {
-	struct ams_buf sb = AMS_BUF_INIT;
-	const char *top = getenv("AMS_SRCDIR");
-	char *path = xasprintf("%s/tests/fixtures/ssm/%s",
-			       top && *top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		printf("# cannot open fixture '%s'\n", path);
-		free(path);
-		*len = 0;
-		return xstrdup("");
-	}
-	free(path);
-	do {
-		n = fread(chunk, 1, sizeof(chunk), f);
-		ams_buf_add(&sb, chunk, n);
-	} while (n == sizeof(chunk));
-	fclose(f);
-	return ams_buf_detach(&sb, len);
-}
-
-static struct ams_tag tag(const char *k, const char *v)
-{
-	struct ams_tag t;
-
-	t.key = (char *)(uintptr_t)k;
-	t.value = (char *)(uintptr_t)v;
-	return t;
+	return test_fixture_load(len, "ssm", name);
 }
 
 static void test_names(void)
 {
 	char *long_name = xcalloc(AMS_SSM_NAME_MAX + 2, 1);
-	struct {
-		const char *name;
-		int ok;
-	} cases[] = {
+	const struct id_case cases[] = {
 		{ "/golden/ami", 1 },
 		{ "golden-ami", 1 },
 		{ "golden_ami.v2", 1 },
@@ -78,16 +43,10 @@ static void test_names(void)
 		{ long_name, 0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
 	memset(long_name, 'n', AMS_SSM_NAME_MAX + 1);
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_ssm_check_name(cases[i].name, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# name case %zu\n", i);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_ssm_check_name,
+		     "parameter name");
 	long_name[AMS_SSM_NAME_MAX] = '\0';
 	CHECK_RC(AMS_OK, ams_ssm_check_name(long_name, NULL), NULL);
 	CHECK_RC(AMS_EUSAGE, ams_ssm_check_name(NULL, NULL), NULL);
@@ -283,7 +242,6 @@ static void test_parse_get_parameter(void)
 {
 	struct ams_ssm_parameter p;
 	struct ams_err err = AMS_ERR_INIT;
-	struct ams_buf sb = AMS_BUF_INIT;
 	size_t len;
 	char *body = load("get-parameter.json", &len);
 
@@ -308,10 +266,7 @@ static void test_parse_get_parameter(void)
 			 "\"SecureString\",\"Value\":\"hunter2-secret\"}}"),
 		     &err),
 		 &err);
-	ams_buf_addstr(&sb, "value hunter2-secret");
-	ams_redact(&sb);
-	CHECK(strstr(sb.buf, "hunter2-secret") == NULL);
-	ams_buf_release(&sb);
+	CHECK(redacted("hunter2-secret"));
 	ams_ssm_parameter_release(&p);
 
 	CHECK_RC(AMS_EPARSE,

@@ -4,7 +4,6 @@
  * the documented request bodies) and the pure parsers, on fixture
  * documents in tests/fixtures/sts shaped like AWS's answers.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,79 +12,27 @@
 #include "clock.h"
 #include "err.h"
 #include "harness.h"
-#include "log.h"
 #include "sts.h"
+#include "typed_test.h"
 #include "uri.h"
 #include "xmem.h"
 
-#define LIT(s) (s), strlen(s)
-
 static char *load(const char *name, size_t *len)
 {
-	struct ams_buf sb = AMS_BUF_INIT;
-	const char *top = getenv("AMS_SRCDIR");
-	char *path = xasprintf("%s/tests/fixtures/sts/%s",
-			       top && *top ? top : ".", name);
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-
-	if (!f) {
-		printf("# cannot open fixture '%s'\n", path);
-		free(path);
-		*len = 0;
-		return xstrdup("");
-	}
-	free(path);
-	do {
-		n = fread(chunk, 1, sizeof(chunk), f);
-		ams_buf_add(&sb, chunk, n);
-	} while (n == sizeof(chunk));
-	fclose(f);
-	return ams_buf_detach(&sb, len);
-}
-
-static void to_form(void *payload, const char *name, const char *value)
-{
-	ams_uri_form_add(payload, name, value);
-}
-
-static char *repeat(char c, size_t n)
-{
-	char *s = xmalloc(n + 1);
-
-	memset(s, c, n);
-	s[n] = '\0';
-	return s;
-}
-
-/* Whether s survives redaction unchanged (it is not a known secret). */
-static bool redacted(const char *s)
-{
-	struct ams_buf sb = AMS_BUF_INIT;
-	bool hidden;
-
-	ams_buf_addstr(&sb, s);
-	ams_redact(&sb);
-	hidden = strstr(sb.buf, s) == NULL;
-	ams_buf_release(&sb);
-	return hidden;
+	return test_fixture_load(len, "sts", name);
 }
 
 /* ---- Validators ---------------------------------------------------- */
 
 static void test_role_arns(void)
 {
-	char *long_name = repeat('r', 65), *ok_name = repeat('r', 64);
-	char *long_path = repeat('p', 2048);
+	char *long_name = repeat("r", 65), *ok_name = repeat("r", 64);
+	char *long_path = repeat("p", 2048);
 	char *arn65 = xasprintf("arn:aws:iam::123456789012:role/%s", long_name);
 	char *arn64 = xasprintf("arn:aws:iam::123456789012:role/%s", ok_name);
 	char *arn_long =
 	    xasprintf("arn:aws:iam::123456789012:role/%s/x", long_path);
-	struct {
-		const char *arn;
-		int ok;
-	} cases[] = {
+	const struct id_case cases[] = {
 		{ "arn:aws:iam::444455556666:role/ami-publisher", 1 },
 		{ "arn:aws-cn:iam::123456789012:role/x", 1 },
 		{ "arn:aws-us-gov:iam::123456789012:role/a/b/Role_1+=,.@-", 1 },
@@ -110,15 +57,9 @@ static void test_role_arns(void)
 		{ "arn:aws:iam::123456789012:rolex/x", 0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc = ams_sts_check_role_arn(cases[i].arn, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# role ARN case %zu\n", i);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_sts_check_role_arn,
+		     "role ARN");
 	CHECK_RC(AMS_EUSAGE, ams_sts_check_role_arn(NULL, &err), &err);
 	ams_err_clear(&err);
 	CHECK_RC(AMS_EUSAGE,
@@ -135,11 +76,8 @@ static void test_role_arns(void)
 
 static void test_session_names(void)
 {
-	char *n64 = repeat('s', 64), *n65 = repeat('s', 65);
-	struct {
-		const char *name;
-		int ok;
-	} cases[] = {
+	char *n64 = repeat("s", 64), *n65 = repeat("s", 65);
+	const struct id_case cases[] = {
 		{ "ci-build-42", 1 },
 		{ "ab", 1 },
 		{ "user@example.com", 1 },
@@ -154,16 +92,9 @@ static void test_session_names(void)
 		{ "\xc3\xa9t\xc3\xa9", 0 },
 	};
 	struct ams_err err = AMS_ERR_INIT;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		enum ams_code rc =
-		    ams_sts_check_session_name(cases[i].name, NULL);
-
-		if ((rc == AMS_OK) != cases[i].ok)
-			printf("# session name case %zu\n", i);
-		CHECK((rc == AMS_OK) == cases[i].ok);
-	}
+	run_id_cases(cases, ARRAY_SIZE(cases), ams_sts_check_session_name,
+		     "session name");
 	CHECK_RC(AMS_EUSAGE, ams_sts_check_session_name("a b", &err), &err);
 	CHECK(strstr(err.msg, "'a b'") != NULL);
 	free(n64);
@@ -200,15 +131,6 @@ static void test_arn_account(void)
 }
 
 /* ---- Builders ------------------------------------------------------ */
-
-static struct ams_tag tag(const char *k, const char *v)
-{
-	struct ams_tag t;
-
-	t.key = (char *)(uintptr_t)k;
-	t.value = (char *)(uintptr_t)v;
-	return t;
-}
 
 static void test_build_assume_role_doc(void)
 {
@@ -277,7 +199,7 @@ static void test_build_assume_role_invalid(void)
 {
 	static const char *const transitive_bad[] = { "other" };
 	static const char *const transitive_case[] = { "PROJECT" };
-	char *long_ext = repeat('e', 1225);
+	char *long_ext = repeat("e", 1225);
 	struct ams_tag tags[AMS_STS_MAX_SESSION_TAGS + 1];
 	struct ams_sts_assume_role_req good = { 0 }, req;
 	struct ams_buf body = AMS_BUF_INIT;
