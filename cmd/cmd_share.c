@@ -166,7 +166,8 @@ static void set_log_level(const struct ams_opts *o)
 }
 
 static enum ams_code open_engine(struct session *s, const struct ams_opts *o,
-				 unsigned parallel, struct ams_err *err)
+				 const struct ams_job_config *cfg,
+				 struct ams_err *err)
 {
 	struct ams_http_opts hopts;
 	struct ams_endpoint_config ep;
@@ -177,7 +178,12 @@ static enum ams_code open_engine(struct session *s, const struct ams_opts *o,
 	rc = ams_http_opts_from_env(&hopts, err);
 	if (rc)
 		return rc;
-	hopts.max_in_flight = parallel;
+	hopts.max_in_flight = cfg->parallel;
+	if (cfg->timeout_ms) {
+		hopts.timeout_ms = (long)cfg->timeout_ms;
+		if (hopts.connect_timeout_ms > hopts.timeout_ms)
+			hopts.connect_timeout_ms = hopts.timeout_ms;
+	}
 	rc = ams_http_new(&s->http, &hopts, err);
 	if (rc)
 		return rc;
@@ -352,7 +358,7 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 				   NULL, NULL, &err);
 	s.sts_region = pick_sts_region(&o, s.creds_cfg, &in);
 	if (!rc)
-		rc = open_engine(&s, &o, cfg.parallel, &err);
+		rc = open_engine(&s, &o, &cfg, &err);
 	if (!rc)
 		rc = open_source(&s, &err);
 	if (rc) {

@@ -20,6 +20,8 @@
 #define DEFAULT_PARALLEL 64
 #define MAX_PARALLEL 1024
 #define DEFAULT_VISIBILITY_WAIT_S 120
+#define MIN_TIMEOUT_MS 100
+#define MAX_TIMEOUT_MS 600000
 
 const struct ams_opt_def ams_job_opt_defs[] = {
 	/* Inputs. */
@@ -124,6 +126,9 @@ const struct ams_opt_def ams_job_opt_defs[] = {
 	  "log requests and responses (secrets redacted)", false },
 	{ "parallel", 'j', AMS_OPT_INT, "N",
 	  "requests in flight at once (default 64)", false },
+	{ "timeout-ms", 0, AMS_OPT_INT, "MS",
+	  "give up an HTTP attempt after this long and retry (default 60000)",
+	  false },
 	{ "region", 0, AMS_OPT_STRING, "REGION",
 	  "Region for STS (default: AWS_REGION, the profile, the first "
 	  "AMI's)",
@@ -664,7 +669,7 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 				 struct ams_problems *problems)
 {
 	const char *output = ams_opts_str(opts, "output");
-	long long parallel;
+	long long parallel, timeout_ms;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memset(in, 0, sizeof(*in));
@@ -692,6 +697,14 @@ enum ams_code ams_inputs_resolve(struct ams_job_config *cfg,
 	cfg->parallel = (unsigned)parallel;
 	cfg->visibility_wait_s = (unsigned)ams_opts_int(
 	    opts, "visibility-wait", DEFAULT_VISIBILITY_WAIT_S);
+	timeout_ms = ams_opts_int(opts, "timeout-ms", 0);
+	if (ams_opts_str(opts, "timeout-ms") &&
+	    (timeout_ms < MIN_TIMEOUT_MS || timeout_ms > MAX_TIMEOUT_MS))
+		ams_problems_add(problems,
+				 "--timeout-ms: %lld is outside %d-%d",
+				 timeout_ms, MIN_TIMEOUT_MS, MAX_TIMEOUT_MS);
+	else
+		cfg->timeout_ms = (unsigned)timeout_ms;
 	if (output && strcmp(output, "text") && strcmp(output, "json"))
 		ams_problems_add(problems, "--output: '%s' is not text or json",
 				 output);

@@ -84,6 +84,7 @@ struct ams_job_config {
 	/* Engine. */
 	unsigned parallel;
 	unsigned visibility_wait_s; /* NotFound window after a share */
+	unsigned timeout_ms;	    /* per HTTP attempt; 0 = engine default */
 };
 
 /* One regional AMI of the build, in the source account. */
