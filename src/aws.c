@@ -941,6 +941,13 @@ static void attach_limits(struct ams_aws_call *call)
 			ams_service_name(call->svc), name);
 		call->req->bucket =
 		    ams_ratelimit_bucket(aws->rl, key.buf, cap, refill, now);
+	} else if (!call->rate_set && aws->opts.rate_limit && call->id) {
+		/* No published rate: unlimited until AWS throttles. */
+		ams_buf_reset(&key);
+		add_key(&key, key_account(call), call->region,
+			ams_service_name(call->svc), call->action);
+		call->req->bucket =
+		    ams_ratelimit_adaptive(aws->rl, key.buf, now);
 	}
 	ams_buf_release(&key);
 }

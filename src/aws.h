@@ -75,7 +75,7 @@ enum ams_aws_protocol {
 /* ---- Client ------------------------------------------------------------ */
 
 struct ams_aws_opts {
-	/* Client-side EC2 token buckets (default on). */
+	/* Client-side token buckets that adapt to throttling (default on). */
 	bool rate_limit;
 	/*
 	 * Multiplies the documented bucket capacity and refill (default
@@ -219,7 +219,9 @@ void ams_aws_call_retry_code(struct ams_aws_call *call, const char *aws_code,
  * Overrides the rate bucket: name (e.g. "CopyImage") with capacity and
  * refill_per_s, keyed per account and Region; name NULL disables rate
  * limiting for this call. By default EC2 calls use their action's bucket
- * from ams_aws_ec2_bucket() and other services are not limited.
+ * from ams_aws_ec2_bucket(), and other signed calls a bucket per account,
+ * Region and action that is unlimited until AWS throttles it; either
+ * slows down after a throttle and recovers (ratelimit.h).
  */
 void ams_aws_call_set_rate(struct ams_aws_call *call, const char *name,
 			   double capacity, double refill_per_s);

@@ -448,6 +448,8 @@ static void complete(struct ams_http *h, struct ams_http_req *req)
 	if (req->err.code) {
 		h->stats.failed++;
 	} else {
+		if (req->bucket && req->attempts)
+			ams_rate_bucket_ok(req->bucket, req->end_ms);
 		/* §13: refund 1 on a first-try success, else the last cost. */
 		ams_retry_quota_release(q, req->last_cost
 					       ? req->last_cost
@@ -741,8 +743,9 @@ static void start_attempt(struct ams_http *h, struct ams_http_req *req)
 	list_push(&h->running, req);
 	if (h->running.len > h->stats.peak_in_flight)
 		h->stats.peak_in_flight = (unsigned)h->running.len;
+	req->attempt_ms = ams_clock_mono_ms();
 	if (!req->attempts)
-		req->first_attempt_ms = ams_clock_mono_ms();
+		req->first_attempt_ms = req->attempt_ms;
 	req->attempts++;
 	if (req->attempts > 1) {
 		req->retries++;
@@ -833,7 +836,15 @@ static bool retry_standard(struct ams_http *h, struct ams_http_req *req,
 
 	if (req->budget_used >= max)
 		return false;
-	if (!ams_retry_quota_acquire(q, cost)) {
+	/*
+	 * A throttled request on a rate bucket is paced by the bucket, which
+	 * has just slowed down: it retries without paying the quota, which
+	 * guards against endpoints that fail, not against ones that ask to
+	 * slow down.
+	 */
+	if (v == AMS_HTTP_RETRY_THROTTLED && req->bucket)
+		cost = 0;
+	if (cost && !ams_retry_quota_acquire(q, cost)) {
 		h->stats.quota_refusals++;
 		ams_log_verbose("http: %s: retry quota exhausted, not retrying",
 				*req->label ? req->label : req->url);
@@ -851,14 +862,41 @@ static bool retry_standard(struct ams_http *h, struct ams_http_req *req,
 	return true;
 }
 
+/*
+ * After bucket slowed down: requests that took their token at the old
+ * rate and still wait for a slot take a new one at the new rate.
+ */
+static void retake_tokens(struct ams_http *h, struct ams_rate_bucket *bucket,
+			  uint64_t now)
+{
+	struct ams_http_req *r = h->ready.head, *next;
+
+	for (; r; r = next) {
+		next = r->next;
+		if (r->bucket != bucket)
+			continue;
+		list_remove(&h->ready, r);
+		schedule(h, r, now);
+	}
+}
+
 static void apply_verdict(struct ams_http *h, struct ams_http_req *req,
 			  enum ams_http_retry v)
 {
 	uint64_t now = ams_clock_mono_ms(), delay = 0;
 	bool again = false;
 
-	if (v == AMS_HTTP_RETRY_THROTTLED)
+	if (v == AMS_HTTP_RETRY_THROTTLED) {
 		h->stats.throttled++;
+		/* Later attempts on this bucket go slower. */
+		if (req->bucket && ams_rate_bucket_throttled(
+				       req->bucket, req->attempt_ms, now)) {
+			ams_log_verbose("http: %s: throttled; rate now %.1f/s",
+					*req->label ? req->label : req->url,
+					req->bucket->refill_per_s);
+			retake_tokens(h, req->bucket, now);
+		}
+	}
 	if (h->stopping || v == AMS_HTTP_FINAL) {
 		complete(h, req);
 		return;

@@ -19,7 +19,8 @@
  *	ams_http_run(http, &err);              drives until nothing is left
  *
  * Each attempt goes: wait for not_before_ms (backoff) -> take a rate token
- * (req->bucket, see ratelimit.h) -> wait for a free in-flight slot ->
+ * (req->bucket, see ratelimit.h, which learns from the THROTTLED verdicts
+ * and successes of its requests) -> wait for a free in-flight slot ->
  * prepare hook (the AWS layer signs here with a fresh clock) -> transfer ->
  * classify -> done, or re-queue for another attempt. `done` is called
  * exactly once per submitted request, always from inside ams_http_step()
@@ -32,13 +33,14 @@
  * max_attempts total attempts, full-jitter exponential backoff
  * uniform(0,1) * min(base * 2^(n-1), cap), a retry quota token bucket (500,
  * cost 5, 10 after a timeout; refund 1 on first-try success, the last cost
- * after a retried success), Retry-After honoured. The engine knows nothing
- * about AWS error codes: it classifies transport errors and HTTP statuses
- * itself and lets the request's classify hook override (aws.c does that
- * after parsing the error document).
+ * after a retried success; a throttled request that has a rate bucket
+ * retries free, paced by the bucket), Retry-After honoured. The engine
+ * knows nothing about AWS error codes: it classifies transport errors and
+ * HTTP statuses itself and lets the request's classify hook override
+ * (aws.c does that after parsing the error document).
  *
  * Everything runs on the calling thread; there are no locks. Nothing here
- * sleeps: waiting happens in curl_multi_poll().
+ * sleeps: waiting happens in epoll_wait() (Linux) or curl_multi_poll().
  */
 #ifndef AMS_HTTP_H
 #define AMS_HTTP_H
@@ -211,6 +213,7 @@ struct ams_http_req {
 	uint64_t retry_after_ms; /* last Retry-After seen, 0 = none */
 	uint64_t submit_ms;	 /* ams_clock_mono_ms() at submit */
 	uint64_t first_attempt_ms;
+	uint64_t attempt_ms; /* when the last attempt started */
 	uint64_t end_ms;
 	long connects; /* new connections its attempts opened */
 

@@ -6,8 +6,10 @@
  * that has been promised a future start time. The promise is the time at
  * which refill brings the balance back to zero, so requests queued on one
  * bucket start exactly 1/refill seconds apart once the burst capacity is
- * spent. The registry is a chained hash table whose entries are allocated
- * one by one, so pointers handed out never move.
+ * spent. A throttle lowers the refill rate and the burst (set_rate); the
+ * tokens already promised stay promised. The registry is a chained hash
+ * table whose entries are allocated one by one, so pointers handed out
+ * never move.
  */
 #include "ratelimit.h"
 
@@ -19,10 +21,99 @@
 void ams_rate_bucket_init(struct ams_rate_bucket *b, double capacity,
 			  double refill_per_s, uint64_t now_ms)
 {
+	memset(b, 0, sizeof(*b));
 	b->capacity = capacity < 1 ? 1 : capacity;
 	b->refill_per_s = refill_per_s > 0 ? refill_per_s : 1e-3;
 	b->tokens = b->capacity;
 	b->last_ms = now_ms;
+	b->ceiling_per_s = b->refill_per_s;
+	b->full_capacity = b->capacity;
+	b->window_ms = now_ms;
+}
+
+void ams_rate_bucket_init_unlimited(struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	ams_rate_bucket_init(b, 1, 1, now_ms);
+	b->unlimited = true;
+	b->ceiling_per_s = 0;
+}
+
+/* Sets the rate, with a burst of a tenth of a second. */
+static void set_rate(struct ams_rate_bucket *b, double rate)
+{
+	b->refill_per_s = rate;
+	b->capacity = rate / 10 < 1 ? 1 : rate / 10;
+	if (b->ceiling_per_s > 0 && rate >= b->ceiling_per_s) {
+		/* Back at the documented rate: its burst again. */
+		b->refill_per_s = b->ceiling_per_s;
+		b->capacity = b->full_capacity;
+		b->cut_ms = 0;
+	}
+	if (b->tokens > b->capacity)
+		b->tokens = b->capacity;
+}
+
+static void refill(struct ams_rate_bucket *b, uint64_t now_ms);
+
+bool ams_rate_bucket_throttled(struct ams_rate_bucket *b, uint64_t sent_ms,
+			       uint64_t now_ms)
+{
+	double rate, span_ms;
+
+	/*
+	 * One cut per congestion event: answers to attempts sent before the
+	 * last cut, or within AMS_RATE_CUT_GAP_MS of it (still paced by
+	 * reservations made at the old rate), do not cut again.
+	 */
+	if (b->cut_ms &&
+	    (sent_ms < b->cut_ms || now_ms < b->cut_ms + AMS_RATE_CUT_GAP_MS))
+		return false;
+	refill(b, now_ms);
+	if (b->unlimited) {
+		/* Over at least a second: a burst is not a rate. */
+		span_ms = (double)(now_ms - b->window_ms);
+		if (span_ms < 1000)
+			span_ms = 1000;
+		/*
+		 * What got through includes the server's burst, so the
+		 * rate it refills at is taken to be at most half of it, and
+		 * the limiter starts at a third, below that.
+		 */
+		b->peak_per_s = 0.5 * b->window_ok * 1000.0 / span_ms;
+		rate = b->peak_per_s * 2 / 3;
+		b->unlimited = false;
+		b->tokens = 0;
+	} else {
+		b->peak_per_s = b->refill_per_s;
+		rate = 0.7 * b->refill_per_s;
+	}
+	if (rate < AMS_RATE_MIN_PER_S)
+		rate = AMS_RATE_MIN_PER_S;
+	set_rate(b, rate);
+	if (b->tokens > 0)
+		b->tokens = 0;
+	b->cut_ms = now_ms ? now_ms : 1;
+	b->window_ms = now_ms;
+	b->window_ok = 0;
+	return true;
+}
+
+void ams_rate_bucket_ok(struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	if (now_ms - b->window_ms >= 1000 && (b->unlimited || !b->cut_ms)) {
+		b->window_ms = now_ms; /* count the last second only */
+		b->window_ok = 0;
+	}
+	b->window_ok++;
+	if (b->unlimited || !b->cut_ms || now_ms - b->cut_ms < 1000)
+		return;
+	refill(b, now_ms);
+	/*
+	 * About 10 % a second back towards the rate that was throttled, 1 %
+	 * a second past 90 % of it: recover fast, probe gently.
+	 */
+	set_rate(b, b->refill_per_s +
+			(b->refill_per_s < 0.9 * b->peak_per_s ? 0.1 : 0.01));
 }
 
 static void refill(struct ams_rate_bucket *b, uint64_t now_ms)
@@ -43,6 +134,8 @@ uint64_t ams_rate_bucket_reserve(struct ams_rate_bucket *b, uint64_t now_ms)
 	double wait_ms;
 	uint64_t whole;
 
+	if (b->unlimited)
+		return 0;
 	refill(b, now_ms);
 	b->tokens -= 1.0;
 	/* Tolerate rounding dust so a fully refilled token is not late. */
@@ -199,6 +292,17 @@ struct ams_rate_bucket *ams_ratelimit_bucket(struct ams_ratelimit *rl,
 	if (created)
 		ams_rate_bucket_init(&e->u.bucket, capacity, refill_per_s,
 				     now_ms);
+	return &e->u.bucket;
+}
+
+struct ams_rate_bucket *ams_ratelimit_adaptive(struct ams_ratelimit *rl,
+					       const char *key, uint64_t now_ms)
+{
+	bool created;
+	struct entry *e = lookup(rl, key, ENTRY_BUCKET, &created);
+
+	if (created)
+		ams_rate_bucket_init_unlimited(&e->u.bucket, now_ms);
 	return &e->u.bucket;
 }
 
