@@ -898,14 +898,13 @@ static void on_target_tag(const struct ams_aws_result *res, void *payload)
 static bool tag_limit_ok(struct ams_job_item *it,
 			 const struct ams_job_region *reg)
 {
-	struct ams_tags all = AMS_TAGS_INIT;
 	struct ams_err err = AMS_ERR_INIT;
-	size_t n;
+	size_t n = it->before.n, i;
 
-	ams_tags_copy(&all, &it->before);
-	ams_tags_copy(&all, &reg->desired);
-	n = all.n;
-	ams_tags_release(&all);
+	/* The target's own tags plus the keys it does not have yet. */
+	for (i = 0; i < reg->desired.n; i++)
+		if (!ams_tags_get(&it->before, reg->desired.v[i].key))
+			n++;
 	if (n <= AMS_EC2_MAX_TAGS_PER_RESOURCE)
 		return true;
 	ams_fail_aws(&err, 0, "TagLimitExceeded", NULL, "");
