@@ -73,7 +73,8 @@ struct ams_identity {
 	unsigned refresh_count;
 	ams_identity_refresh_fn *refresh;
 	void *refresh_payload;
-	struct ams_err refresh_err;
+	/* Why the last refresh failed; allocated when one fails. */
+	struct ams_err *refresh_err;
 	struct ams_aws_call *waiters;
 };
 
@@ -619,6 +620,7 @@ void ams_identity_free(struct ams_identity *id)
 	if (!id)
 		return;
 	ams_creds_release(&id->creds);
+	free(id->refresh_err);
 	free(id->label);
 	free(id->account);
 	free(id);
@@ -663,18 +665,23 @@ void ams_identity_refresh_done(struct ams_identity *id,
 	struct ams_aws_call *c, *next;
 
 	id->refreshing = false;
-	ams_err_clear(&id->refresh_err);
+	if (id->refresh_err)
+		ams_err_clear(id->refresh_err);
 	if (creds) {
 		ams_identity_set_creds(id, creds);
 		id->obtained = ams_clock_wall();
 		id->refresh_failed = false;
 	} else {
 		id->refresh_failed = true;
-		ams_err_copy(&id->refresh_err, err);
-		if (!id->refresh_err.code)
-			ams_fail(&id->refresh_err, AMS_ECREDS,
+		if (!id->refresh_err) {
+			id->refresh_err = xmalloc(sizeof(*id->refresh_err));
+			ams_err_clear(id->refresh_err);
+		}
+		ams_err_copy(id->refresh_err, err);
+		if (!id->refresh_err->code)
+			ams_fail(id->refresh_err, AMS_ECREDS,
 				 "cannot refresh credentials");
-		ams_err_prefix(&id->refresh_err, "%s", id->label);
+		ams_err_prefix(id->refresh_err, "%s", id->label);
 	}
 	c = id->waiters;
 	id->waiters = NULL;
@@ -685,7 +692,7 @@ void ams_identity_refresh_done(struct ams_identity *id,
 		if (!creds) {
 			if (!c->fail_err)
 				c->fail_err = xmalloc(sizeof(*c->fail_err));
-			*c->fail_err = id->refresh_err;
+			*c->fail_err = *id->refresh_err;
 		}
 		ams_http_req_resume(c->req);
 	}
@@ -1072,7 +1079,7 @@ static enum ams_http_prep call_prepare(struct ams_http_req *req, void *payload)
 				return AMS_HTTP_PREP_PARK;
 			}
 			if (id->refresh_failed) {
-				ams_err_copy(&req->err, &id->refresh_err);
+				ams_err_copy(&req->err, id->refresh_err);
 				return AMS_HTTP_PREP_FAIL;
 			}
 		}
