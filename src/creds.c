@@ -63,6 +63,7 @@ void ams_creds_provider_free(struct ams_creds_provider *p)
 		return;
 	ams_identity_free(p->id);
 	ams_creds_provider_free(p->base_owned);
+	free(p->last_err);
 	free(p->describe);
 	free(p->role_arn);
 	free(p->session_name);
@@ -124,7 +125,8 @@ void ams_creds__finish(struct ams_creds_provider *p,
 
 	p->fetching = false;
 	p->fetch_done = true;
-	ams_err_clear(&p->last_err);
+	free(p->last_err);
+	p->last_err = NULL;
 	if (creds) {
 		p->fetches++;
 		p->fetched_ms = ams_clock_mono_ms();
@@ -139,12 +141,15 @@ void ams_creds__finish(struct ams_creds_provider *p,
 					p->describe, creds->access_key_id);
 		}
 	} else {
-		ams_err_copy(&p->last_err, err);
-		if (!p->last_err.code)
-			ams_fail(&p->last_err, AMS_ECREDS, "%s: no credentials",
+		/* Failures are rare: their 700 bytes only when one happens. */
+		p->last_err = xmalloc(sizeof(*p->last_err));
+		ams_err_clear(p->last_err);
+		ams_err_copy(p->last_err, err);
+		if (!p->last_err->code)
+			ams_fail(p->last_err, AMS_ECREDS, "%s: no credentials",
 				 p->describe);
 	}
-	ams_identity_refresh_done(p->id, creds, creds ? NULL : &p->last_err);
+	ams_identity_refresh_done(p->id, creds, p->last_err);
 }
 
 static void fetch_process(struct ams_creds_provider *p)
@@ -241,12 +246,12 @@ enum ams_code ams_creds_provider_resolve(struct ams_creds_provider *p,
 		return ams_fail(err, AMS_ECREDS,
 				"%s: the credential fetch did not finish",
 				p->describe);
-	if (p->last_err.code) {
-		ams_err_copy(err, &p->last_err);
+	if (p->last_err) {
+		ams_err_copy(err, p->last_err);
 		/* As the AWS layer reports it; "no credentials" stands alone. */
 		if (!p->imds_last_resort)
 			ams_err_prefix(err, "%s", p->describe);
-		return p->last_err.code;
+		return p->last_err->code;
 	}
 	return AMS_OK;
 }

@@ -42,8 +42,8 @@ struct ams_creds_provider {
 	struct ams_identity *base;	       /* assume role: signs the call */
 	struct ams_creds_provider *base_owned; /* chain: freed with us */
 	bool fetching;
-	bool fetch_done; /* a fetch finished since resolve started */
-	struct ams_err last_err;
+	bool fetch_done;	  /* a fetch finished since resolve started */
+	struct ams_err *last_err; /* the last fetch's failure; NULL: none */
 	unsigned fetches;
 	uint64_t fetched_ms; /* ams_clock_mono_ms() of the last good fetch */
 
