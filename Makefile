@@ -6,6 +6,7 @@
 #   make demo          install dependencies, then the end-to-end demo on the emulator
 #   make asan          the whole suite with ASan+UBSan (SANITIZE=address,undefined)
 #   make lint          clang-format check, cppcheck, banned functions
+#   make bench         amishare beside an AWS CLI loop and boto3 on the emulator
 #   make fuzz          libFuzzer targets with clang, FUZZ_SECONDS each
 #   make DEVELOPER=1   warnings are errors, debug hooks (AMS_FAKE_TIME) on
 #   make V=1           show full commands
@@ -144,6 +145,11 @@ fuzz: fuzz-bins
 	@FUZZ_BUILD=$(CURDIR)/$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
 		FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh
 
+# Side-by-side benchmark on the emulator; not a test (tests/bench/README.md).
+# BENCH_ARGS passes options, e.g. BENCH_ARGS='--n 10,100 --latency-ms 50'.
+bench: $(BIN)
+	@AMS_BIN=$(CURDIR)/$(BIN) tests/bench/bench $(BENCH_ARGS)
+
 demo: deps
 	$(MAKE) $(BIN)
 	AMS_BIN=$(CURDIR)/$(BIN) tests/demo/run
@@ -161,7 +167,7 @@ install: $(BIN)
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all lib unit-bins check unit integration asan test demo deps lint \
+.PHONY: all lib unit-bins check unit integration asan test demo deps lint bench \
 	install clean fuzz fuzz-bins
 .SECONDARY:
 
