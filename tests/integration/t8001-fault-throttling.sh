@@ -21,8 +21,8 @@ test_expect_success 'bursts the retries absorb: exit 0, every throttle counted' 
 	  {\"action\": \"AssumeRole\", \"fault\": \"throttle\", \"first\": 2}]}" &&
 	amishare share --manifest burst.json --accounts $T \
 		--role-name AmishareTagger --report r.json >out 2>err &&
-	check_report r.json 0 --status ok &&
 	test "$(applied_faults)" = 12 &&
+	check_report r.json 0 --status ok &&
 	test "$(json_get r.json "d[\"summary\"][\"throttled\"]")" = 12 &&
 	test "$(json_get r.json "d[\"summary\"][\"retries\"]")" -ge 12 &&
 	converges --manifest burst.json --accounts $T --role-name AmishareTagger

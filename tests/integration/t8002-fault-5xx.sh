@@ -26,8 +26,8 @@ test_expect_success '5xx bursts on every service are retried: exit 0' '
 	  {\"action\": \"GetParameter\", \"fault\": \"error\", \"status\": 500, \"first\": 1},
 	  {\"action\": \"PutParameter\", \"fault\": \"error\", \"status\": 503, \"first\": 2}]}" &&
 	amishare share --manifest burst.json $ARGS --report r.json >out 2>err &&
-	check_report r.json 0 --status ok &&
 	test "$(applied_faults)" = 16 &&
+	check_report r.json 0 --status ok &&
 	test "$(json_get r.json "d[\"summary\"][\"retries\"]")" -ge 16 &&
 	converges --manifest burst.json $ARGS
 '

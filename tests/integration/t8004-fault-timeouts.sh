@@ -37,8 +37,8 @@ test_expect_success 'stalls past the timeout are abandoned and retried' '
 		--report r.json >out 2>err &&
 	secs=$(( $(date +%s) - start )) && echo "took ${secs}s" &&
 	test $secs -lt 20 &&
-	check_report r.json 0 --status ok &&
 	test "$(applied_faults)" = 8 &&
+	check_report r.json 0 --status ok &&
 	test "$(json_get r.json "d[\"summary\"][\"retries\"]")" -ge 8 &&
 	converges --manifest stall.json $ARGS
 '

@@ -20,7 +20,7 @@ test_expect_success 'a 10 s propagation delay is waited for; nothing is tagged e
 	test $secs -ge 9 &&
 	check_report r.json 0 --status ok &&
 	test "$(json_get r.json "min(r[\"attempts\"] for r in d[\"results\"]) >= 3")" = True &&
-	test "$(api_count CreateTags 222222222222)" = 2 &&
+	test "$(calls CreateTags 222222222222)" = 2 &&
 	converges --manifest slow.json --accounts $T --role-name AmishareTagger
 '
 
@@ -43,7 +43,7 @@ awsview.client(os.environ[\"FAKEAWS_URL\"], \"111111111111\", \"eu-west-1\").der
 		test "$(result_of r.json $a eu-west-1)" = \
 			"failed source InvalidAMIID.NotFound aws" || exit 1
 	done &&
-	test "$(api_count ModifyImageAttribute)" -ge 1 &&
+	test "$(calls ModifyImageAttribute)" -ge 1 &&
 	grep "InvalidAMIID.NotFound" out &&
 	converges --ami us-east-1:$E --accounts $T --role-name AmishareTagger
 '

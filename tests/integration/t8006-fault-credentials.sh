@@ -34,7 +34,7 @@ test_expect_success 'credentials expiring every 3 s are refreshed mid-run' '
 	secs=$(( $(date +%s) - start )) && echo "took ${secs}s" &&
 	test $secs -ge 5 &&
 	check_report r.json 0 --status ok &&
-	roles=$(api_count AssumeRole 111111111111) && echo "AssumeRole: $roles" &&
+	roles=$(calls AssumeRole 111111111111) && echo "AssumeRole: $roles" &&
 	test "$roles" -gt 4 &&
 	fakeaws_ctl settings credential_lifetime_seconds=null >/dev/null &&
 	converges --profile builder --manifest short.json --accounts $T \
@@ -57,14 +57,14 @@ test_expect_success 'credentials rejected as expired are refreshed and the call 
 	   \"code\": \"RequestExpired\", \"first\": 1},
 	  {\"action\": \"DescribeImageAttribute\", \"fault\": \"error\",
 	   \"status\": 400, \"code\": \"RequestExpired\", \"first\": 1}]}" &&
-	before=$(api_count AssumeRole 111111111111) &&
+	before=$(calls AssumeRole 111111111111) &&
 	amishare share --profile builder --manifest rejected.json --accounts $T \
 		--role-name AmishareTagger --visibility-wait 30 \
 		--report r.json >out 2>err &&
-	check_report r.json 0 --status ok &&
 	test "$(applied_faults)" = 3 &&
+	check_report r.json 0 --status ok &&
 	# The build role, the three targets, then a refresh for each rejected.
-	test "$(( $(api_count AssumeRole 111111111111) - before ))" = 6 &&
+	test "$(( $(calls AssumeRole 111111111111) - before ))" = 6 &&
 	converges --profile builder --manifest rejected.json --accounts $T \
 		--role-name AmishareTagger
 '
@@ -76,7 +76,7 @@ test_expect_success 'credentials rejected again after a refresh fail by name' '
 	  {\"action\": \"CreateTags\", \"account\": \"444444444444\",
 	   \"region\": \"us-east-1\", \"fault\": \"error\", \"status\": 400,
 	   \"code\": \"RequestExpired\", \"first\": 2}]}" &&
-	before=$(api_count CreateTags 444444444444) &&
+	before=$(calls CreateTags 444444444444) &&
 	test_expect_code 1 amishare share --profile builder --manifest twice.json \
 		--accounts $T --role-name AmishareTagger --visibility-wait 30 \
 		--report r.json >out 2>err &&
@@ -84,7 +84,7 @@ test_expect_success 'credentials rejected again after a refresh fail by name' '
 	test "$(result_of r.json 444444444444 us-east-1)" = \
 		"failed create-tags RequestExpired aws" &&
 	# us-east-1: the call, its retry after the refresh; eu-west-1: one.
-	test "$(( $(api_count CreateTags 444444444444) - before ))" = 3 &&
+	test "$(( $(calls CreateTags 444444444444) - before ))" = 3 &&
 	converges --profile builder --manifest twice.json --accounts $T \
 		--role-name AmishareTagger
 '
@@ -94,7 +94,7 @@ test_expect_success 'static keys rejected as expired fail by name, not in a loop
 	set_faults "{\"seed\": 3, \"rules\": [
 	  {\"action\": \"ModifyImageAttribute\", \"region\": \"us-east-1\",
 	   \"fault\": \"error\", \"status\": 400, \"code\": \"RequestExpired\"}]}" &&
-	before=$(api_count ModifyImageAttribute) &&
+	before=$(calls ModifyImageAttribute) &&
 	test_expect_code 1 amishare share --manifest static.json --accounts $T \
 		--role-name AmishareTagger --report r.json >out 2>err &&
 	check_report r.json 1 --status partial &&
@@ -102,7 +102,7 @@ test_expect_success 'static keys rejected as expired fail by name, not in a loop
 	test "$(result_of r.json 222222222222 us-east-1)" = \
 		"failed share RequestExpired aws" &&
 	# Static keys cannot be renewed: one try per region, no refresh loop.
-	test "$(( $(api_count ModifyImageAttribute) - before ))" = 2 &&
+	test "$(( $(calls ModifyImageAttribute) - before ))" = 2 &&
 	converges --manifest static.json --accounts $T --role-name AmishareTagger
 '
 

@@ -6,36 +6,35 @@ FAULT_WRITE_ACTIONS="CreateTags DeleteTags ModifyImageAttribute \
 ModifySnapshotAttribute EnableImageDeprecation DisableImageDeprecation \
 CreateGrant RevokeGrant RetireGrant PutParameter DeleteParameter"
 
+faults_py() { python3 "$TEST_TOP/tests/lib/faults.py" "$FAKEAWS_URL" "$@"; }
+
 # write_calls: write requests (any outcome) the emulator received so far.
 write_calls() {
-	fakeaws_ctl stats | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-w = set(sys.argv[1].split())
-print(sum(c["count"] for c in s["counts"] if c["action"] in w))' \
-		"$FAULT_WRITE_ACTIONS"
+	# shellcheck disable=SC2086
+	faults_py writes $FAULT_WRITE_ACTIONS
 }
 
 # set_faults JSON: replaces the emulator's fault configuration.
 set_faults() {
 	printf '%s\n' "$1" >.faults.json &&
-	fakeaws_ctl faults .faults.json >/dev/null
+	faults_py set .faults.json
 }
 
-clear_faults() { fakeaws_ctl faults-clear >/dev/null; }
+clear_faults() { faults_py clear; }
 
 # applied_faults: how many times the fault rules fired.
-applied_faults() {
-	fakeaws_ctl faults-show | python3 -c '
-import json, sys
-print(sum(r.get("_applied", 0) for r in json.load(sys.stdin).get("rules", [])))'
-}
+applied_faults() { faults_py applied; }
+
+# calls ACTION [ACCOUNT]: requests the emulator received (as api_count).
+calls() { faults_py count "$@"; }
 
 # check_report FILE EXIT [check_report.py options]: the report's claims
-# hold in AWS, as each account sees it (tests/lib/check_report.py).
+# hold in AWS, as each account sees it (tests/lib/check_report.py). The
+# faults are cleared first: the check reads the state, not the weather.
 check_report() {
 	local file=$1 code=$2
 	shift 2
+	clear_faults &&
 	python3 "$TEST_TOP/tests/lib/check_report.py" "$FAKEAWS_URL" "$file" \
 		--exit "$code" "$@"
 }
@@ -51,8 +50,8 @@ for r in d["results"]:
 }
 
 # converges ARGS...: with the faults gone, `amishare share ARGS` finishes
-# the job (exit 0, its report holds in AWS), and a second run finds
-# nothing to do: exit 0 and no write, by its report and by the emulator.
+# the job (exit 0), and a second run finds nothing to do: exit 0 and no
+# write, by its report and by the emulator, and its report holds in AWS.
 converges() {
 	local before after
 	clear_faults &&
@@ -61,7 +60,6 @@ converges() {
 		cat rerun1.out rerun1.err >&2
 		return 1
 	}
-	check_report rerun1.json 0 &&
 	before=$(write_calls) &&
 	amishare share "$@" --report rerun2.json >rerun2.out 2>rerun2.err || {
 		echo "second rerun failed: exit $?" >&2
