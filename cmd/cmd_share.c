@@ -340,6 +340,13 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 		ams_opts_release(&o);
 		return ams_cmd_usage_error(name, "%s", err.msg);
 	}
+	/*
+	 * From here until the report is written a signal only asks to stop:
+	 * one that comes during set-up stops the run before its first
+	 * request, and the report still tells what was (not) done.
+	 */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	set_log_level(&o);
 	collect_provenance(&prov, &o);
 	if (ams_inputs_resolve(&cfg, &in, &o, mode, process_getenv, NULL,
@@ -393,13 +400,9 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	env.progress = on_progress;
 	env.progress_payload = &progress;
 	signal_http = s.http;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	rc = ams_share_run(&job, &env, &err);
 	if (progress.drawn)
 		fputc('\n', stderr);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
 	signal_http = NULL;
 	if (rc == AMS_EUSAGE) {
 		ams_log_error("%s; nothing was changed", err.msg);
@@ -412,6 +415,8 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	if (rc && code == AMS_EXIT_OK)
 		code = AMS_EXIT_FAILED;
 out:
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	ams_job_release(&job);
 	ams_job_config_release(&cfg);
 	ams_inputs_release(&in);

@@ -154,7 +154,13 @@ struct ams_job_item {
 	unsigned kms_grants;	 /* grants created (or to create) */
 	enum ams_outcome ssm;	 /* the parameter; PENDING: not asked */
 	bool ssm_unchanged;
-	unsigned attempts;   /* HTTP attempts for this item */
+	unsigned attempts; /* HTTP attempts for this item */
+	/*
+	 * A write of this item reached the wire (it may have been in flight
+	 * when a stop abandoned it): an interrupted item is then unknown,
+	 * not skipped.
+	 */
+	bool writes_sent;
 	uint64_t started_ms; /* monotonic */
 	uint64_t finished_ms;
 };

@@ -402,6 +402,14 @@ static void text_error(struct ams_buf *out, const struct ams_err *err,
 		ams_buf_addf(out, " (request %s)", err->request_id);
 }
 
+/* Skipped or unknown: why, and which step a stop cut short. */
+static void text_interrupted(struct ams_buf *out, const struct ams_job_item *it)
+{
+	ams_buf_addstr(out, it->skip_reason ? it->skip_reason : "");
+	if (it->failed_step && it->err.code == AMS_ECANCELED)
+		ams_buf_addf(out, " (%s)", it->failed_step);
+}
+
 static void text_item(struct ams_buf *out, const struct ams_job *job,
 		      const struct ams_job_item *it)
 {
@@ -412,8 +420,8 @@ static void text_item(struct ams_buf *out, const struct ams_job *job,
 		     ams_outcome_name(it->status));
 	if (it->status == AMS_OUT_FAILED)
 		text_error(out, &it->err, it->failed_step);
-	else if (it->status == AMS_OUT_SKIPPED)
-		ams_buf_addstr(out, it->skip_reason ? it->skip_reason : "");
+	else if (it->status == AMS_OUT_SKIPPED || it->status == AMS_OUT_UNKNOWN)
+		text_interrupted(out, it);
 	else if (job->cfg.revoke && it->unchanged)
 		ams_buf_addstr(out, "none of our tags there");
 	else if (job->cfg.revoke)
@@ -475,18 +483,22 @@ void ams_report_text(struct ams_buf *out, const struct ams_job *job,
 		     const struct ams_report_meta *meta)
 {
 	struct counts c = count_items(job);
+	char unknown[40] = "";
 	size_t i;
 
+	/* Shown only when there are any: items a stop left undecided. */
+	if (c.unknown)
+		snprintf(unknown, sizeof(unknown), ", %zu unknown", c.unknown);
 	ams_buf_addf(out,
 		     "amishare %s: %s: %zu image%s x %zu account%s: %zu ok, "
-		     "%zu failed, %zu skipped%s, %lu writes, %lu API calls "
+		     "%zu failed, %zu skipped%s%s, %lu writes, %lu API calls "
 		     "in %.2fs\n",
 		     meta->command, ams_job_status(job), job->nr_regions,
 		     job->nr_regions == 1 ? "" : "s", job->nr_accounts,
 		     job->nr_accounts == 1 ? "" : "s", c.ok, c.failed,
-		     c.skipped, job->interrupted ? ", interrupted" : "",
-		     job->stats.writes, job->stats.api_calls,
-		     (double)job->duration_ms / 1000.0);
+		     c.skipped, unknown,
+		     job->interrupted ? ", interrupted" : "", job->stats.writes,
+		     job->stats.api_calls, (double)job->duration_ms / 1000.0);
 	if (job->org_err.code != AMS_OK) {
 		ams_buf_addstr(out, "organizations: failed: ");
 		text_error(out, &job->org_err, job->org_step);

@@ -108,14 +108,41 @@ static void item_settled(struct share_runner *r, struct ams_job_item *it)
 
 static struct share_runner *runner_of(struct ams_job_item *it);
 
+bool ams_share_canceled(const struct share_runner *r, const struct ams_err *err)
+{
+	return err->code == AMS_ECANCELED && ams_share_stopping(r);
+}
+
+enum ams_outcome ams_share_canceled_outcome(const struct ams_aws_result *res)
+{
+	return res->attempts ? AMS_OUT_UNKNOWN : AMS_OUT_SKIPPED;
+}
+
+void ams_share_item_wrote(struct ams_job_item *it,
+			  const struct ams_aws_result *res)
+{
+	if (res->attempts)
+		it->writes_sent = true;
+}
+
 void ams_share_item_fail(struct ams_job_item *it, const char *step,
 			 const struct ams_err *err)
 {
+	struct share_runner *r = runner_of(it);
+
 	if (it->err.code == AMS_OK)
 		it->failed_step = step;
 	ams_err_copy(&it->err, err);
-	it->status = AMS_OUT_FAILED;
-	item_settled(runner_of(it), it);
+	if (ams_share_canceled(r, err)) {
+		it->status =
+		    it->writes_sent ? AMS_OUT_UNKNOWN : AMS_OUT_SKIPPED;
+		it->skip_reason = it->writes_sent
+				      ? "interrupted while in flight"
+				      : "interrupted before its writes";
+	} else {
+		it->status = AMS_OUT_FAILED;
+	}
+	item_settled(r, it);
 }
 
 void ams_share_item_ok(struct share_runner *r, struct ams_job_item *it)
@@ -451,6 +478,10 @@ static void on_deprecation(const struct ams_aws_result *res, void *payload)
 		    ams_ec2_dry_run_ok(res->err) ? AMS_OUT_OK : AMS_OUT_FAILED;
 		if (reg->deprecation == AMS_OUT_FAILED)
 			ams_share_region_fail(reg, "preflight", res->err);
+	} else if (ams_share_canceled(ctx->r, res->err)) {
+		ams_share_region_fail(reg, "enable-image-deprecation",
+				      res->err);
+		reg->deprecation = ams_share_canceled_outcome(res);
 	} else if (res->err->code ||
 		   ams_ec2_parse_return(AMS_EC2_ENABLE_IMAGE_DEPRECATION,
 					res->body, res->body_len, &err)) {
@@ -508,6 +539,8 @@ static void region_share_done(struct share_runner *r, size_t region,
 	struct ams_job_region *reg = &job->regions[region];
 
 	reg->share = share;
+	if (ams_share_stopping(r))
+		return; /* settle_interrupted() accounts for what is left */
 	if (job->cfg.deprecate_at && share == AMS_OUT_OK)
 		deprecate(r, region);
 	if (reg->nr_kms_keys && job->cfg.kms_mode != AMS_KMS_NONE &&
@@ -532,6 +565,9 @@ static void on_modify(const struct ams_aws_result *res, void *payload)
 			ams_share_region_fail(reg, "preflight", res->err);
 			out = AMS_OUT_FAILED;
 		}
+	} else if (ams_share_canceled(r, res->err)) {
+		ams_share_region_fail(reg, "modify-image-attribute", res->err);
+		out = ams_share_canceled_outcome(res);
 	} else if (res->err->code) {
 		ams_share_region_fail(reg, "modify-image-attribute", res->err);
 		out = AMS_OUT_FAILED;
@@ -691,7 +727,10 @@ static void snapshot_share_settle(struct share_runner *r, size_t region)
 
 	if (rs->snap_writes_pending)
 		return;
-	reg->snapshot_share = rs->snap_failed ? AMS_OUT_FAILED : AMS_OUT_OK;
+	reg->snapshot_share = rs->snap_failed	 ? AMS_OUT_FAILED
+			      : rs->snap_unknown ? AMS_OUT_UNKNOWN
+			      : rs->snap_skipped ? AMS_OUT_SKIPPED
+						 : AMS_OUT_OK;
 }
 
 static void on_snapshot_modify(const struct ams_aws_result *res, void *payload)
@@ -702,9 +741,16 @@ static void on_snapshot_modify(const struct ams_aws_result *res, void *payload)
 	struct ams_err err = AMS_ERR_INIT;
 
 	reg->api_calls++;
-	if (res->err->code ||
-	    ams_ec2_parse_return(AMS_EC2_MODIFY_SNAPSHOT_ATTRIBUTE, res->body,
-				 res->body_len, &err)) {
+	if (ams_share_canceled(r, res->err)) {
+		ams_share_region_fail(reg, "modify-snapshot-attribute",
+				      res->err);
+		if (res->attempts)
+			r->rs[ctx->region].snap_unknown = true;
+		else
+			r->rs[ctx->region].snap_skipped = true;
+	} else if (res->err->code ||
+		   ams_ec2_parse_return(AMS_EC2_MODIFY_SNAPSHOT_ATTRIBUTE,
+					res->body, res->body_len, &err)) {
 		ams_share_region_fail(reg, "modify-snapshot-attribute",
 				      res->err->code ? res->err : &err);
 		r->rs[ctx->region].snap_failed = true;
@@ -879,6 +925,8 @@ static void on_target_tag(const struct ams_aws_result *res, void *payload)
 	struct ams_err err = AMS_ERR_INIT;
 
 	it->attempts += res->attempts;
+	if (job->cfg.mode != AMS_JOB_PLAN)
+		ams_share_item_wrote(it, res);
 	if (job->cfg.mode == AMS_JOB_PLAN) {
 		if (ams_ec2_dry_run_ok(res->err))
 			item_next(r, it);
@@ -1228,7 +1276,7 @@ static void settle_interrupted(struct ams_job *job)
 
 		if (it->status != AMS_OUT_PENDING)
 			continue;
-		if (it->started_ms) {
+		if (it->started_ms || it->writes_sent) {
 			it->status = AMS_OUT_UNKNOWN;
 			it->skip_reason = "interrupted while in flight";
 		} else {

@@ -25,6 +25,8 @@ struct share_region {
 	struct ams_ec2_perms perms;   /* launch permissions before */
 	struct ams_ec2_perms *snaps;  /* createVolumePermission per snapshot */
 	bool snap_failed;
+	bool snap_unknown;	    /* a snapshot write abandoned by a stop */
+	bool snap_skipped;	    /* one a stop canceled before sending */
 	struct share_kms_key *keys; /* parallel to the region's kms_keys */
 	bool targets_started;
 	size_t next_account; /* the next target to start in this region */
@@ -71,8 +73,24 @@ bool ams_share_stopping(const struct share_runner *r);
 
 void ams_share_region_fail(struct ams_job_region *reg, const char *step,
 			   const struct ams_err *err);
+/*
+ * Fails an item. An error that is the engine's stop (AMS_ECANCELED while
+ * stopping) makes the item unknown if a write of it reached the wire,
+ * else skipped: nothing is reported failed that may have happened.
+ */
 void ams_share_item_fail(struct ams_job_item *it, const char *step,
 			 const struct ams_err *err);
+/* Whether err is the cancellation of a call by an interruption. */
+bool ams_share_canceled(const struct share_runner *r,
+			const struct ams_err *err);
+/*
+ * The outcome of a source-side write that a stop canceled: unknown once
+ * it was sent (res->attempts), else skipped.
+ */
+enum ams_outcome ams_share_canceled_outcome(const struct ams_aws_result *res);
+/* Records that a write call of the item was sent (res->attempts > 0). */
+void ams_share_item_wrote(struct ams_job_item *it,
+			  const struct ams_aws_result *res);
 /* Ends an item whose own steps succeeded (a failed grant still fails it). */
 void ams_share_item_ok(struct share_runner *r, struct ams_job_item *it);
 /* The identity of target account a, assuming its role on first use. */

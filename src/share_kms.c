@@ -244,7 +244,13 @@ static void on_create_grant(const struct ams_aws_result *res, void *payload)
 	struct ams_err err = AMS_ERR_INIT;
 
 	r->job->regions[g->w->region].api_calls++;
-	if (res->err->code)
+	ams_share_item_wrote(it, res);
+	if (ams_share_canceled(r, res->err)) {
+		if (it->err.code == AMS_OK)
+			it->failed_step = "create-grant";
+		ams_err_copy(&it->err, res->err);
+		it->kms = ams_share_canceled_outcome(res);
+	} else if (res->err->code)
 		item_kms_fail(it, "create-grant", res->err);
 	else if (ams_kms_parse_create_grant(&created, res->body, res->body_len,
 					    &err))

@@ -38,6 +38,7 @@ static void on_write(const struct ams_aws_result *res, void *payload)
 	bool revoke = ctx->r->job->cfg.revoke;
 
 	it->attempts += res->attempts;
+	ams_share_item_wrote(it, res);
 	if (!res->err->code && !revoke &&
 	    !ams_ssm_parse_put_parameter(&put, res->body, res->body_len, &err))
 		ams_ssm_put_result_release(&put);

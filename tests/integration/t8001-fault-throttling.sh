@@ -33,8 +33,9 @@ test_expect_success 'a storm on one region of one account fails only there' '
 	set_faults "{\"seed\": 2, \"rules\": [
 	  {\"action\": \"CreateTags\", \"account\": \"333333333333\",
 	   \"region\": \"eu-west-1\", \"fault\": \"throttle\"},
-	  {\"action\": \"CreateTags\", \"fault\": \"throttle\", \"every\": 2},
-	  {\"action\": \"DescribeImages\", \"fault\": \"throttle\", \"every\": 3}]}" &&
+	  {\"action\": \"CreateTags\", \"fault\": \"throttle\", \"first\": 4,
+	   \"account\": [\"222222222222\", \"444444444444\", \"555555555555\"]},
+	  {\"action\": \"DescribeImages\", \"fault\": \"throttle\", \"first\": 4}]}" &&
 	AWS_MAX_ATTEMPTS=6 test_expect_code 1 amishare share \
 		--manifest storm.json --accounts $T --role-name AmishareTagger \
 		--report r.json >out 2>err &&

@@ -3,7 +3,11 @@
 one cheap process (no ctl, no botocore).
 
 usage: faults.py URL set FILE | clear | applied | writes ACTIONS...
-                     | count ACTION [ACCOUNT]
+                     | count ACTION [ACCOUNT] | arrived-after TIME LATENCY_MS
+
+arrived-after prints the requests that reached the emulator after TIME
+(epoch seconds): the log stamps a request once its added latency has
+passed, so that latency is taken off.
 """
 import json
 import os
@@ -46,6 +50,13 @@ def main():
             actions, account = {args[0]}, (args[1] if len(args) > 1 else None)
         print(sum(c["count"] for c in counts if c["action"] in actions
                   and (account is None or c["account"] == account)))
+    elif what == "arrived-after":
+        since, latency = float(args[0]), float(args[1]) / 1000
+        ents = fetch(base + "log?limit=100000")["entries"]
+        late = [e for e in ents if e["time"] - latency > since]
+        for e in late:
+            print(e["seq"], e["time"], e["action"], e["account"],
+                  e["region"], e["outcome"])
     else:
         sys.exit("faults.py: unknown command " + what)
 
