@@ -913,6 +913,10 @@ static void test_short_lived_refresh_not_repeated(void)
 	}
 	/* One fetch: they are used for half their life, not refetched. */
 	CHECK_INT_EQ(1, calls);
+	for (i = 0; i < ARRAY_SIZE(o); i++)
+		ams_buf_release(&o[i].body);
+	ams_identity_free(id);
+	ams_aws_free(aws);
 }
 
 static void test_refresh_synchronous_same_creds(void)
