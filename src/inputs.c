@@ -14,6 +14,7 @@
 #include "ec2.h"
 #include "endpoint.h"
 #include "fileio.h"
+#include "log.h"
 #include "orgs.h"
 #include "ssm.h"
 
@@ -487,6 +488,8 @@ static void resolve_targets(struct ams_job_config *cfg,
 			ams_problems_add(pr, "--external-id: must be 2 to 1224 "
 					     "characters");
 		cfg->external_id = xstrdup(ext);
+		/* It guards the role: no log or report shows it. */
+		ams_log_add_secret(ext);
 	}
 	if (session) {
 		if (ams_inputs_check_session_name(session, &err))
