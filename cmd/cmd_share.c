@@ -241,7 +241,6 @@ static enum ams_code open_source(struct session *s, struct ams_err *err)
 	rc = ams_http_run(s->http, err);
 	if (!rc && w.err.code) {
 		ams_err_copy(err, &w.err);
-		ams_err_prefix(err, "sts GetCallerIdentity");
 		rc = w.err.code;
 	}
 	return rc;
