@@ -8,6 +8,7 @@
 #   make lint          clang-format check, cppcheck, banned functions
 #   make bench         amishare beside an AWS CLI loop and boto3 on the emulator
 #   make fuzz          libFuzzer targets with clang, FUZZ_SECONDS each
+#   make valgrind      end-to-end runs and the fuzz corpus under memcheck
 #   make DEVELOPER=1   warnings are errors, debug hooks (AMS_FAKE_TIME) on
 #   make V=1           show full commands
 
@@ -123,6 +124,13 @@ test: deps
 	$(MAKE) DEVELOPER=1 all unit
 	$(MAKE) asan
 
+# valgrind memcheck over end-to-end runs against the emulator and the
+# fuzz corpus (tests/valgrind/memcheck.sh): no error, no definite or
+# indirect leak; suppressions only for one-time library allocations.
+valgrind: $(BIN) unit-bins
+	@AMS_BIN=$(CURDIR)/$(BIN) AMS_BUILD=$(CURDIR)/$(BUILD) \
+		tests/run tests/valgrind/memcheck.sh
+
 # libFuzzer: the library and every target built with clang and
 # ASan+UBSan, then each target fuzzed for FUZZ_SECONDS from its corpus
 # (tests/fuzz/run.sh). `make test` runs a short pass.
@@ -170,7 +178,7 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all lib unit-bins check unit integration asan test demo deps lint bench \
-	install clean fuzz fuzz-bins
+	install clean fuzz fuzz-bins valgrind
 .SECONDARY:
 
 -include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) \
