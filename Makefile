@@ -119,14 +119,14 @@ asan:
 # errors and its unit tests, then the whole suite (unit, integration,
 # emulator conformance) once, built with ASan+UBSan and warnings as errors:
 # one full pass that is both strict and memory-checked keeps CI short.
-# Then end-to-end runs under valgrind and a short libFuzzer pass over
-# every target's corpus.
+# Before it, a short libFuzzer pass over every target's corpus and
+# end-to-end runs under valgrind; the suite's closing line comes last.
 test: deps
 	$(MAKE) DEVELOPER=1 lint
 	$(MAKE) DEVELOPER=1 all unit
-	$(MAKE) asan
-	$(MAKE) DEVELOPER=1 valgrind
 	$(MAKE) fuzz FUZZ_SECONDS=3 FUZZ_JOBS=2
+	$(MAKE) DEVELOPER=1 valgrind
+	$(MAKE) asan
 
 # valgrind memcheck over end-to-end runs against the emulator and the
 # fuzz corpus (tests/valgrind/memcheck.sh): no error, no definite or
