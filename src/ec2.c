@@ -423,6 +423,7 @@ static enum ams_code parse_page(void **entries, size_t *n, char **next_token,
 	size_t i;
 
 	*entries = NULL;
+	*n = 0;
 	rc = open_response(&doc, &root, kind->action, body, len, err);
 	if (rc)
 		goto out;

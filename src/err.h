@@ -47,10 +47,21 @@ struct ams_err {
  */
 enum ams_code ams_fail(struct ams_err *err, enum ams_code code, const char *fmt,
 		       ...) AMS_PRINTF(3, 4);
+#ifdef __clang_analyzer__
+/*
+ * The static analyzer sees one file at a time and cannot know that the
+ * result is code: it then follows impossible "failed but returned
+ * AMS_OK" paths. This tells it. Builds never define the macro.
+ */
+#define ams_fail(err, code, ...) (ams_fail((err), (code), __VA_ARGS__), (code))
+#endif
 /* Records an AWS error with its HTTP status, code and request id. */
 enum ams_code ams_fail_aws(struct ams_err *err, long http_status,
 			   const char *aws_code, const char *request_id,
 			   const char *message);
+#ifdef __clang_analyzer__
+#define ams_fail_aws(...) (ams_fail_aws(__VA_ARGS__), AMS_EAWS)
+#endif
 /* Adds "context: " in front of an existing message. */
 void ams_err_prefix(struct ams_err *err, const char *fmt, ...) AMS_PRINTF(2, 3);
 void ams_err_clear(struct ams_err *err);

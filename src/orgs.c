@@ -372,6 +372,7 @@ static enum ams_code parse_page(void **entries, size_t *n, char **next_token,
 	size_t i = 0;
 
 	*entries = NULL;
+	*n = 0;
 	rc = ams_json_parse_object(&doc, &root, body, len, err);
 	if (!rc)
 		rc = get_entries(&e, n, root, kind->member, err);
