@@ -64,7 +64,19 @@ enum ams_code ams_file_write_atomic(const char *path, const void *data,
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	int fd, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/*
+	 * The name is predictable, so never write through what is there: a
+	 * symlink planted in a shared directory would point the write at
+	 * another file. Remove any leftover and create a new file, or fail.
+	 */
+	if (unlink(tmp) && errno != ENOENT) {
+		ams_fail(err, AMS_EIO, "%s '%s': %s", what, path,
+			 strerror(errno));
+		free(tmp);
+		return AMS_EIO;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
 	if (fd < 0) {
 		ams_fail(err, AMS_EIO, "%s '%s': %s", what, path,
 			 strerror(errno));
