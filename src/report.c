@@ -402,6 +402,16 @@ static void text_error(struct ams_buf *out, const struct ams_err *err,
 		ams_buf_addf(out, " (request %s)", err->request_id);
 }
 
+/* The word for a write by mode: share, plan, revoke, plan --revoke. */
+static const char *write_word(const struct ams_job *job, const char *done,
+			      const char *to_do, const char *undone,
+			      const char *to_undo)
+{
+	if (job->cfg.mode == AMS_JOB_SHARE)
+		return job->cfg.revoke ? undone : done;
+	return job->cfg.revoke ? to_undo : to_do;
+}
+
 /* Skipped or unknown: why, and which step a stop cut short. */
 static void text_interrupted(struct ams_buf *out, const struct ams_job_item *it)
 {
@@ -435,11 +445,16 @@ static void text_item(struct ams_buf *out, const struct ams_job *job,
 	else
 		ams_buf_addf(out, "%zu tags to write", it->written.n);
 	if (it->status == AMS_OUT_OK && it->kms_grants)
-		ams_buf_addf(out, ", %u KMS grant%s", it->kms_grants,
-			     it->kms_grants == 1 ? "" : "s");
+		ams_buf_addf(out, ", %u KMS grant%s %s", it->kms_grants,
+			     it->kms_grants == 1 ? "" : "s",
+			     write_word(job, "created", "to create", "revoked",
+					"to revoke"));
 	if (it->status == AMS_OUT_OK && it->ssm == AMS_OUT_OK)
 		ams_buf_addf(out, ", parameter %s",
-			     it->ssm_unchanged ? "unchanged" : "set");
+			     it->ssm_unchanged
+				 ? "unchanged"
+				 : write_word(job, "set", "to set", "deleted",
+					      "to delete"));
 	ams_buf_addch(out, '\n');
 }
 
@@ -475,7 +490,11 @@ static void text_region(struct ams_buf *out, const struct ams_job *job,
 	if (job->cfg.share_snapshots)
 		ams_buf_addf(out, "; snapshots %s (%zu permissions %s)",
 			     ams_outcome_name(r->snapshot_share),
-			     r->nr_snapshot_perms_added, verb);
+			     r->nr_snapshot_perms_added,
+			     job->cfg.mode == AMS_JOB_VERIFY
+				 ? (job->cfg.revoke ? "still there" : "missing")
+				 : write_word(job, "added", "to add", "removed",
+					      "to remove"));
 	ams_buf_addch(out, '\n');
 }
 

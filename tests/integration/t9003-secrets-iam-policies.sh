@@ -33,11 +33,20 @@ test_expect_success 'every command with every feature, against the emulator' '
 	A="--manifest iam.json --org-role arn:aws:iam::100000000000:role/AmishareOrgReader
 	   --role-name AmishareTagger --kms-grants --share-snapshots
 	   --ssm-parameter /golden/base/latest --deprecate-at 2030-01-01" &&
-	amishare plan $A --ou-arn $OU --accounts 222222222222 --preflight >out 2>err &&
-	amishare share $A --ou-arn $OU --accounts 222222222222 >out 2>err &&
+	amishare plan $A --ou-arn $OU --accounts 222222222222 --preflight >plan.out 2>err &&
+	amishare share $A --ou-arn $OU --accounts 222222222222 >share.out 2>err &&
 	amishare verify $A --ou-arn $OU --accounts 222222222222 >out 2>err &&
-	amishare revoke $A --ou-arn $OU --accounts 222222222222 >out 2>err &&
+	amishare revoke $A --ou-arn $OU --accounts 222222222222 >revoke.out 2>err &&
 	amishare plan $A --org-arn $ORG --exclude-accounts 100000000000,555555555555 >out 2>err
+'
+
+test_expect_success 'the summary says what each command did, or would do' '
+	grep "snapshots ok (3 permissions to add)" plan.out &&
+	grep "222222222222 ok  .* tags to write, 1 KMS grant to create, parameter to set" plan.out &&
+	grep "snapshots ok (3 permissions added)" share.out &&
+	grep "222222222222 ok  .* tags written, 1 KMS grant created, parameter set" share.out &&
+	grep "snapshots ok (3 permissions removed)" revoke.out &&
+	grep "222222222222 ok  .* tags removed, 1 KMS grant revoked, parameter deleted" revoke.out
 '
 
 test_expect_success 'each identity used exactly the actions its policy grants' '
