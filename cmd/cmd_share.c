@@ -313,6 +313,54 @@ static int finish(struct ams_job *job, const struct ams_opts *o,
 	return code;
 }
 
+/*
+ * The run ends before its writes (set-up failed, or what the source holds
+ * makes the request invalid): every item and image not decided yet fails
+ * with err at step, so the report says so and no report an earlier run
+ * left at the same path outlives this one as if it were its result.
+ */
+static void fail_undecided(struct ams_job *job, const char *step,
+			   const struct ams_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < job->nr_items; i++) {
+		struct ams_job_item *it = &job->items[i];
+
+		if (it->status != AMS_OUT_PENDING)
+			continue;
+		it->status = AMS_OUT_FAILED;
+		it->failed_step = step;
+		ams_err_copy(&it->err, err);
+	}
+	for (i = 0; i < job->nr_regions; i++) {
+		struct ams_job_region *reg = &job->regions[i];
+
+		if (reg->err.code == AMS_OK) {
+			reg->failed_step = step;
+			ams_err_copy(&reg->err, err);
+		}
+		if (reg->describe == AMS_OUT_PENDING)
+			reg->describe = AMS_OUT_FAILED;
+		if (reg->share == AMS_OUT_PENDING)
+			reg->share = AMS_OUT_FAILED;
+	}
+	if (!job->started_at)
+		job->started_at = (int64_t)ams_clock_wall();
+	job->finished_at = (int64_t)ams_clock_wall();
+}
+
+/* The --report of a run that ended before its writes (see above). */
+static void write_failed_report(struct ams_job *job, const struct ams_opts *o,
+				const struct ams_report_meta *meta)
+{
+	const char *path = ams_opts_str(o, "report");
+	struct ams_err err = AMS_ERR_INIT;
+
+	if (path && ams_report_write(path, job, meta, &err))
+		ams_log_error("%s", err.msg);
+}
+
 static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 		   int argc, char **argv)
 {
@@ -362,6 +410,13 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 		code = AMS_EXIT_USAGE;
 		goto out;
 	}
+	memset(&meta, 0, sizeof(meta));
+	meta.command = name;
+	meta.manifest_path = in.manifest_path;
+	meta.run_uuid = in.run_uuid;
+	meta.build_name = in.build_name;
+	meta.provenance = ams_provenance_report_json;
+	meta.provenance_payload = &prov;
 	rc = ams_creds_config_load(&s.creds_cfg, ams_opts_str(&o, "profile"),
 				   NULL, NULL, &err);
 	s.sts_region = pick_sts_region(&o, s.creds_cfg, &in);
@@ -372,6 +427,10 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	if (rc) {
 		ams_log_error("%s", err.msg);
 		code = exit_for(rc);
+		ams_job_init(&job, &cfg, in.images, in.nr_images);
+		ams_job_make_items(&job);
+		fail_undecided(&job, "set-up", &err);
+		write_failed_report(&job, &o, &meta);
 		goto out;
 	}
 	ams_log_verbose("source account %s (%s)", s.caller.account,
@@ -382,14 +441,6 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	job.source_arn = xstrdup(s.caller.arn);
 	job.partition = xstrdup(s.caller.partition);
 	ams_job_make_items(&job);
-
-	memset(&meta, 0, sizeof(meta));
-	meta.command = name;
-	meta.manifest_path = in.manifest_path;
-	meta.run_uuid = in.run_uuid;
-	meta.build_name = in.build_name;
-	meta.provenance = ams_provenance_report_json;
-	meta.provenance_payload = &prov;
 
 	memset(&env, 0, sizeof(env));
 	env.aws = s.aws;
@@ -408,10 +459,14 @@ static int run_job(enum ams_job_mode mode, const char *name, bool revoke,
 	if (rc == AMS_EUSAGE) {
 		ams_log_error("%s; nothing was changed", err.msg);
 		code = AMS_EXIT_USAGE;
+		fail_undecided(&job, "check", &err);
+		write_failed_report(&job, &o, &meta);
 		goto out;
 	}
-	if (rc)
+	if (rc) {
 		ams_log_error("%s", err.msg);
+		fail_undecided(&job, "engine", &err);
+	}
 	code = finish(&job, &o, &meta);
 	if (rc && code == AMS_EXIT_OK)
 		code = AMS_EXIT_FAILED;

@@ -1399,9 +1399,15 @@ enum ams_code ams_share_run(struct ams_job *job,
 		phase2(&r);
 		rc = drive(&r, err);
 	}
-	if (ams_share_stopping(&r))
+	/*
+	 * Only a stop leaves items undecided on purpose; an early return
+	 * (AMS_EUSAGE, an engine failure) leaves them pending for the caller
+	 * to fail with its reason.
+	 */
+	if (ams_share_stopping(&r)) {
 		job->interrupted = true;
-	settle_interrupted(job);
+		settle_interrupted(job);
+	}
 	collect_stats(&r);
 	job->finished_at = (int64_t)ams_clock_wall();
 	job->duration_ms = ams_clock_mono_ms() - t0;
