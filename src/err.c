@@ -13,10 +13,16 @@
 #undef ams_fail
 #undef ams_fail_aws
 
+/*
+ * One line of plain text: newlines and every other control character
+ * become spaces, so a message quoted from an endpoint can neither forge
+ * lines in the summary and logs nor drive the terminal (escape
+ * sequences).
+ */
 static void one_line(char *s)
 {
 	for (; *s; s++)
-		if (*s == '\n' || *s == '\r')
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			*s = ' ';
 }
 

@@ -166,6 +166,17 @@ static void test_err_first_wins(void)
 	CHECK_STR_EQ("RequestLimitExceeded", err.aws_code);
 	CHECK_STR_EQ("req-1", err.request_id);
 	CHECK_STR_EQ("aws", ams_code_name(err.code));
+	/* A message from an endpoint cannot drive the terminal. */
+	ams_err_clear(&err);
+	ams_fail_aws(&err, 400, "Bad\x1b[2J", "r\x07",
+		     "a\x1b]0;x\x07"
+		     "b\tc\x7f");
+	CHECK_STR_EQ("a ]0;x b c ", err.msg);
+	CHECK_STR_EQ("Bad [2J", err.aws_code);
+	CHECK_STR_EQ("r ", err.request_id);
+	ams_err_clear(&err);
+	ams_fail(&err, AMS_EHTTP, "%s", "x\x1b[31my\x01");
+	CHECK_STR_EQ("x [31my ", err.msg);
 }
 
 static void test_clock_formats(void)
