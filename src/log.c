@@ -98,9 +98,12 @@ static void emit(enum ams_log_level level, const char *prefix, const char *fmt,
 	ams_buf_addstr(&line, "amishare: ");
 	ams_buf_addstr(&line, prefix);
 	ams_buf_vaddf(&line, fmt, ap);
-	/* One message, one line: a newline in data cannot forge a log line. */
+	/*
+	 * One message, one line of text: a newline in data cannot forge a
+	 * log line, an escape sequence cannot drive the terminal.
+	 */
 	for (i = 0; i < line.len; i++)
-		if (line.buf[i] == '\n' || line.buf[i] == '\r')
+		if ((unsigned char)line.buf[i] < 0x20 || line.buf[i] == 0x7f)
 			line.buf[i] = ' ';
 	ams_redact(&line);
 	ams_buf_addch(&line, '\n');

@@ -215,6 +215,12 @@ static void test_log_redacts_secrets(void)
 	rewind(f);
 	CHECK(fgets(line, sizeof(line), f) != NULL);
 	CHECK_STR_EQ("amishare: error: x [redacted] y\n", line);
+	fseek(f, 0, SEEK_END);
+	ams_log_error("tag %s", "\x1b[2Jv\x07\tw\r");
+	rewind(f);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK(fgets(line, sizeof(line), f) != NULL);
+	CHECK_STR_EQ("amishare: error: tag  [2Jv  w \n", line);
 	ams_log_set_stream(NULL);
 	fclose(f);
 	ams_log_forget_secrets();
