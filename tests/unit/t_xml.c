@@ -3,9 +3,14 @@
  * parse errors, and hostile documents (external entities, entity bombs,
  * document type declarations, XInclude, oversized and non-UTF-8 input).
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -266,6 +271,66 @@ static void test_hostile(void)
 	unlink(path);
 }
 
+/*
+ * No document makes the parser reach the network: references to a local
+ * listener ('#' stands for its port) by an external entity, an external
+ * DTD, XInclude or a schema location leave its accept queue empty.
+ */
+static void test_no_network(void)
+{
+	static const char *const docs[] = {
+		"<!DOCTYPE r [<!ENTITY x SYSTEM \"http://127.0.0.1:#/e\">]>"
+		"<r>&x;</r>",
+		"<!DOCTYPE r SYSTEM \"http://127.0.0.1:#/dtd\"><r/>",
+		"<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://127.0.0.1:#/p\"> "
+		"%p;]><r/>",
+		"<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include "
+		"href=\"http://127.0.0.1:#/xi\" parse=\"text\"/></r>",
+		"<r xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		"xsi:schemaLocation=\"u http://127.0.0.1:#/xsd\"/>",
+	};
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), port;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(lfd, 8) || getsockname(lfd, (struct sockaddr *)&sa, &len) ||
+	    fcntl(lfd, F_SETFL, O_NONBLOCK)) {
+		CHECK(!"a listening socket on 127.0.0.1");
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	port = ntohs(sa.sin_port);
+	for (i = 0; i < ARRAY_SIZE(docs); i++) {
+		struct ams_xml_doc *doc = NULL;
+		struct ams_err err = AMS_ERR_INIT;
+		struct ams_buf sb = AMS_BUF_INIT;
+		const char *p;
+		int cfd;
+
+		for (p = docs[i]; *p; p++)
+			if (*p == '#')
+				ams_buf_addf(&sb, "%d", port);
+			else
+				ams_buf_addch(&sb, *p);
+		(void)ams_xml_parse(&doc, sb.buf, sb.len, &err);
+		ams_xml_free(doc);
+		cfd = accept(lfd, NULL, NULL);
+		CHECK(cfd < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+		if (cfd >= 0) {
+			printf("#   document %zu reached the network\n", i);
+			close(cfd);
+		}
+		ams_buf_release(&sb);
+	}
+	close(lfd);
+}
+
 static void test_billion_laughs(void)
 {
 	struct ams_buf sb = AMS_BUF_INIT;
@@ -336,6 +401,7 @@ int main(void)
 	TEST(test_namespaces_and_entities, "namespaces ignored, text decoded");
 	TEST(test_malformed, "malformed documents fail with EPARSE");
 	test_hostile();
+	TEST(test_no_network, "no document reaches the network");
 	TEST(test_billion_laughs, "entity bomb refused quickly");
 	TEST(test_limits, "size cap, UTF-16, deep nesting");
 	return test_done();
