@@ -118,6 +118,14 @@ enum ams_outcome ams_share_canceled_outcome(const struct ams_aws_result *res)
 	return res->attempts ? AMS_OUT_UNKNOWN : AMS_OUT_SKIPPED;
 }
 
+void ams_share_write_done(struct share_runner *r,
+			  const struct ams_aws_result *res)
+{
+	if (ams_share_canceled(r, res->err) && !res->attempts &&
+	    r->job->stats.writes)
+		r->job->stats.writes--;
+}
+
 void ams_share_item_wrote(struct ams_job_item *it,
 			  const struct ams_aws_result *res)
 {
@@ -482,6 +490,7 @@ static void on_deprecation(const struct ams_aws_result *res, void *payload)
 		ams_share_region_fail(reg, "enable-image-deprecation",
 				      res->err);
 		reg->deprecation = ams_share_canceled_outcome(res);
+		ams_share_write_done(ctx->r, res);
 	} else if (res->err->code ||
 		   ams_ec2_parse_return(AMS_EC2_ENABLE_IMAGE_DEPRECATION,
 					res->body, res->body_len, &err)) {
@@ -568,6 +577,7 @@ static void on_modify(const struct ams_aws_result *res, void *payload)
 	} else if (ams_share_canceled(r, res->err)) {
 		ams_share_region_fail(reg, "modify-image-attribute", res->err);
 		out = ams_share_canceled_outcome(res);
+		ams_share_write_done(r, res);
 	} else if (res->err->code) {
 		ams_share_region_fail(reg, "modify-image-attribute", res->err);
 		out = AMS_OUT_FAILED;
@@ -742,6 +752,7 @@ static void on_snapshot_modify(const struct ams_aws_result *res, void *payload)
 
 	reg->api_calls++;
 	if (ams_share_canceled(r, res->err)) {
+		ams_share_write_done(r, res);
 		ams_share_region_fail(reg, "modify-snapshot-attribute",
 				      res->err);
 		if (res->attempts)
@@ -925,8 +936,10 @@ static void on_target_tag(const struct ams_aws_result *res, void *payload)
 	struct ams_err err = AMS_ERR_INIT;
 
 	it->attempts += res->attempts;
-	if (job->cfg.mode != AMS_JOB_PLAN)
+	if (job->cfg.mode != AMS_JOB_PLAN) {
 		ams_share_item_wrote(it, res);
+		ams_share_write_done(r, res);
+	}
 	if (job->cfg.mode == AMS_JOB_PLAN) {
 		if (ams_ec2_dry_run_ok(res->err))
 			item_next(r, it);

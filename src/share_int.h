@@ -88,6 +88,12 @@ bool ams_share_canceled(const struct share_runner *r,
  * it was sent (res->attempts), else skipped.
  */
 enum ams_outcome ams_share_canceled_outcome(const struct ams_aws_result *res);
+/*
+ * A write call finished: one a stop canceled before it was sent is taken
+ * back from the write count. Call it from every write's callback.
+ */
+void ams_share_write_done(struct share_runner *r,
+			  const struct ams_aws_result *res);
 /* Records that a write call of the item was sent (res->attempts > 0). */
 void ams_share_item_wrote(struct ams_job_item *it,
 			  const struct ams_aws_result *res);

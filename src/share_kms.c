@@ -245,6 +245,7 @@ static void on_create_grant(const struct ams_aws_result *res, void *payload)
 
 	r->job->regions[g->w->region].api_calls++;
 	ams_share_item_wrote(it, res);
+	ams_share_write_done(r, res);
 	if (ams_share_canceled(r, res->err)) {
 		if (it->err.code == AMS_OK)
 			it->failed_step = "create-grant";
@@ -350,7 +351,12 @@ static void on_revoke_grant(const struct ams_aws_result *res, void *payload)
 	struct ams_job_region *reg = &ctx->r->job->regions[ctx->region];
 
 	reg->api_calls++;
-	if (res->err->code) {
+	ams_share_write_done(ctx->r, res);
+	if (ams_share_canceled(ctx->r, res->err)) {
+		ams_share_region_fail(reg, "revoke-grant", res->err);
+		if (reg->kms != AMS_OUT_FAILED)
+			reg->kms = ams_share_canceled_outcome(res);
+	} else if (res->err->code) {
 		ams_share_region_fail(reg, "revoke-grant", res->err);
 		reg->kms = AMS_OUT_FAILED;
 	}

@@ -39,6 +39,7 @@ static void on_write(const struct ams_aws_result *res, void *payload)
 
 	it->attempts += res->attempts;
 	ams_share_item_wrote(it, res);
+	ams_share_write_done(ctx->r, res);
 	if (!res->err->code && !revoke &&
 	    !ams_ssm_parse_put_parameter(&put, res->body, res->body_len, &err))
 		ams_ssm_put_result_release(&put);

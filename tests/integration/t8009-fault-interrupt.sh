@@ -40,6 +40,7 @@ test_expect_success 'SIGINT after the first writes: exit 130 within the grace, t
 	set_faults "{\"seed\": 1, \"latency_ms\": 300, \"rules\": [
 	  {\"action\": \"CreateTags\", \"fault\": \"stall\", \"ms\": 30000,
 	   \"every\": 2}]}" &&
+	wbefore=$(write_calls) &&
 	interrupt INT CreateTags --manifest int.json --accounts $T \
 		--role-name AmishareTagger --parallel 3 --report r.json &&
 	test "$(cat .rc)" = 130 &&
@@ -59,12 +60,16 @@ test_expect_success 'SIGINT after the first writes: exit 130 within the grace, t
 	test "$(json_get r.json "[r for r in d[\"results\"] if r[\"status\"] == \"failed\"]")" = "[]" &&
 	grep "unknown  interrupted while in flight (create-tags)" out &&
 	grep ", interrupted," out &&
+	# Writes counted are writes sent: those still queued are not.
+	test "$(json_get r.json "d[\"summary\"][\"writes\"]")" = \
+		"$(( $(write_calls) - wbefore ))" &&
 	converges --manifest int.json --accounts $T --role-name AmishareTagger
 '
 
 test_expect_success 'SIGTERM: requests in flight finish, nothing new starts, exit 130' '
 	new_golden term &&
 	set_faults "{\"seed\": 2, \"latency_ms\": 400}" &&
+	wbefore=$(write_calls) &&
 	interrupt TERM CreateTags --manifest term.json --accounts $T \
 		--role-name AmishareTagger --parallel 2 --report r.json &&
 	test "$(cat .rc)" = 130 &&
@@ -75,6 +80,8 @@ test_expect_success 'SIGTERM: requests in flight finish, nothing new starts, exi
 	check_report r.json 130 --interrupted &&
 	test "$(json_get r.json "d[\"summary\"][\"ok\"] >= 1")" = True &&
 	test "$(json_get r.json "d[\"summary\"][\"ok\"] < 10")" = True &&
+	test "$(json_get r.json "d[\"summary\"][\"writes\"]")" = \
+		"$(( $(write_calls) - wbefore ))" &&
 	converges --manifest term.json --accounts $T --role-name AmishareTagger
 '
 
