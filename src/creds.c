@@ -148,6 +148,7 @@ void ams_creds__finish(struct ams_creds_provider *p,
 		if (!p->last_err->code)
 			ams_fail(p->last_err, AMS_ECREDS, "%s: no credentials",
 				 p->describe);
+		p->failed_ms = ams_clock_mono_ms();
 	}
 	ams_identity_refresh_done(p->id, creds, p->last_err);
 }
@@ -191,6 +192,18 @@ static void start_fetch(struct ams_creds_provider *p)
 }
 
 /*
+ * An AWS error document with a 4xx status that is neither throttling nor
+ * an expired token: asking again in this run gets the same answer.
+ */
+static bool refusal_is_final(const struct ams_err *e)
+{
+	return e->code == AMS_EAWS && e->http_status >= 400 &&
+	       e->http_status < 500 && e->http_status != 429 &&
+	       ams_aws_code_retry(e->aws_code) == AMS_HTTP_FINAL &&
+	       !ams_aws_code_is_expired(e->aws_code);
+}
+
+/*
  * The AWS layer asks again whenever credentials are within its refresh
  * margin. A source whose answers are always inside it (a short-lived
  * credential_process, IMDS handing out its cached credentials near their
@@ -204,6 +217,18 @@ static void refresh_hook(struct ams_identity *id, void *payload)
 	const struct ams_creds *cur = ams_identity_creds(id);
 	struct ams_creds keep = AMS_CREDS_INIT;
 
+	/*
+	 * A fetch that failed is not repeated for every call that comes
+	 * along: each Region of an account would otherwise ask STS again.
+	 * AWS's definitive refusal (AccessDenied on AssumeRole, say) stands
+	 * for the run; anything else is asked again after a short pause.
+	 */
+	if (!p->fetching && !cur && p->last_err && p->failed_ms &&
+	    (refusal_is_final(p->last_err) ||
+	     ams_clock_mono_ms() - p->failed_ms < AMS_CREDS_MIN_REFETCH_MS)) {
+		ams_identity_refresh_done(id, NULL, p->last_err);
+		return;
+	}
 	if (!p->fetching && cur && p->fetched_ms &&
 	    ams_clock_mono_ms() - p->fetched_ms < AMS_CREDS_MIN_REFETCH_MS &&
 	    (!cur->expiration || cur->expiration > ams_clock_wall())) {

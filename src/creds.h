@@ -61,7 +61,9 @@ struct ams_tag;
 #define AMS_CREDS_MAX_CHAIN 16
 /*
  * The AWS layer's refresh hook fetches again at most this often while the
- * credentials in hand have not expired (see creds.c refresh_hook).
+ * credentials in hand have not expired, and after a failed fetch hands
+ * back that failure for this long, or for the run when AWS refused
+ * (see creds.c refresh_hook).
  */
 #define AMS_CREDS_MIN_REFETCH_MS 1000u
 /* credential_process must finish within this. */

@@ -46,6 +46,7 @@ struct ams_creds_provider {
 	struct ams_err *last_err; /* the last fetch's failure; NULL: none */
 	unsigned fetches;
 	uint64_t fetched_ms; /* ams_clock_mono_ms() of the last good fetch */
+	uint64_t failed_ms;  /* ams_clock_mono_ms() of the last failed one */
 
 	/* AMS_CREDS_ASSUME_ROLE and AMS_CREDS_WEB_IDENTITY */
 	char *role_arn;

@@ -13,9 +13,12 @@ use_account 111111111111
 test_expect_success 'AssumeRole denied in some accounts fails only those' '
 	new_golden roles &&
 	# 100000000000 has no such role; 666666666666 is suspended.
+	denied=$(faults_py outcome AssumeRole AccessDenied) &&
 	test_expect_code 1 amishare share --manifest roles.json \
 		--accounts 100000000000,222222222222,666666666666,333333333333 \
 		--role-name AmishareTagger --report r.json >out 2>err &&
+	# Asked once per account, not once per Region.
+	test "$(( $(faults_py outcome AssumeRole AccessDenied) - denied ))" = 2 &&
 	check_report r.json 1 --status partial &&
 	for region in us-east-1 eu-west-1; do
 		test "$(result_of r.json 100000000000 $region)" = \

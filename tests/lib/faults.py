@@ -3,7 +3,8 @@
 one cheap process (no ctl, no botocore).
 
 usage: faults.py URL set FILE | clear | applied | writes ACTIONS...
-                     | count ACTION [ACCOUNT] | arrived-after TIME LATENCY_MS
+                     | count ACTION [ACCOUNT] | outcome ACTION OUTCOME
+                     | arrived-after TIME LATENCY_MS
 
 arrived-after prints the requests that reached the emulator after TIME
 (epoch seconds): the log stamps a request once its added latency has
@@ -50,6 +51,10 @@ def main():
             actions, account = {args[0]}, (args[1] if len(args) > 1 else None)
         print(sum(c["count"] for c in counts if c["action"] in actions
                   and (account is None or c["account"] == account)))
+    elif what == "outcome":
+        counts = fetch(base + "stats")["counts"]
+        print(sum(c["count"] for c in counts if c["action"] == args[0]
+                  and c["outcome"] == args[1]))
     elif what == "arrived-after":
         since, latency = float(args[0]), float(args[1]) / 1000
         ents = fetch(base + "log?limit=100000")["entries"]
