@@ -4,13 +4,26 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static enum ams_log_level log_level = AMS_LOG_INFO;
 static FILE *log_stream;
-static char **secrets;
-static size_t nr_secrets;
+/*
+ * Registered secrets, indexed by their first four bytes: a run that
+ * assumes roles in thousands of accounts holds thousands of session
+ * tokens, and every line is scanned once, not once per secret.
+ */
+struct secret {
+	char *text;
+	size_t len;
+	size_t next; /* the next secret of the same bucket, + 1; 0: none */
+};
+static struct secret *secrets;
+static size_t nr_secrets, alloc_secrets;
+static size_t *buckets; /* first secret of each bucket, + 1; 0: empty */
+static size_t nr_buckets;
 
 void ams_log_set_level(enum ams_log_level level)
 {
@@ -32,17 +45,57 @@ int ams_log_enabled(enum ams_log_level level)
 	return level <= log_level;
 }
 
-void ams_log_add_secret(const char *secret)
+static size_t bucket_of(const char *p)
 {
+	uint32_t h = 2166136261u;
 	size_t i;
 
-	if (!secret || strlen(secret) < 4)
+	for (i = 0; i < 4; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h & (nr_buckets - 1);
+}
+
+static void rehash(void)
+{
+	size_t i, b;
+
+	free(buckets);
+	nr_buckets = nr_buckets ? 2 * nr_buckets : 64;
+	buckets = xcalloc(nr_buckets, sizeof(*buckets));
+	for (i = 0; i < nr_secrets; i++) {
+		b = bucket_of(secrets[i].text);
+		secrets[i].next = buckets[b];
+		buckets[b] = i + 1;
+	}
+}
+
+void ams_log_add_secret(const char *secret)
+{
+	size_t n = secret ? strlen(secret) : 0, i;
+	struct secret *s;
+
+	if (n < 4)
 		return;
-	for (i = 0; i < nr_secrets; i++)
-		if (!strcmp(secrets[i], secret))
-			return;
-	secrets = xreallocarray(secrets, nr_secrets + 1, sizeof(*secrets));
-	secrets[nr_secrets++] = xstrdup(secret);
+	if (nr_buckets)
+		for (i = buckets[bucket_of(secret)]; i; i = secrets[i - 1].next)
+			if (secrets[i - 1].len == n &&
+			    !memcmp(secrets[i - 1].text, secret, n))
+				return;
+	if (nr_secrets == alloc_secrets) {
+		alloc_secrets = alloc_secrets ? 2 * alloc_secrets : 16;
+		secrets = xreallocarray(secrets, alloc_secrets,
+					sizeof(*secrets));
+	}
+	s = &secrets[nr_secrets++];
+	s->text = xstrdup(secret);
+	s->len = n;
+	if (nr_secrets > nr_buckets / 2) {
+		rehash(); /* links the new one too */
+	} else {
+		i = bucket_of(secret);
+		s->next = buckets[i];
+		buckets[i] = nr_secrets;
+	}
 }
 
 void ams_log_forget_secrets(void)
@@ -50,37 +103,52 @@ void ams_log_forget_secrets(void)
 	size_t i;
 
 	for (i = 0; i < nr_secrets; i++)
-		ams_free_secret(secrets[i]);
+		ams_free_secret(secrets[i].text);
 	free(secrets);
+	free(buckets);
 	secrets = NULL;
-	nr_secrets = 0;
+	buckets = NULL;
+	nr_secrets = alloc_secrets = nr_buckets = 0;
 }
 
-static void redact_one(struct ams_buf *sb, const char *secret)
+/* Length of the longest secret that starts at p (len bytes left), or 0. */
+static size_t secret_at(const char *p, size_t len)
 {
-	static const char mask[] = "[redacted]";
-	size_t n = strlen(secret);
-	struct ams_buf out = AMS_BUF_INIT;
-	const char *p = sb->buf, *hit;
+	size_t i, best = 0;
+	const struct secret *s;
 
-	if (!strstr(sb->buf, secret))
-		return;
-	while ((hit = strstr(p, secret))) {
-		ams_buf_add(&out, p, (size_t)(hit - p));
-		ams_buf_addstr(&out, mask);
-		p = hit + n;
+	for (i = buckets[bucket_of(p)]; i; i = s->next) {
+		s = &secrets[i - 1];
+		if (s->len <= len && s->len > best && !memcmp(s->text, p, s->len))
+			best = s->len;
 	}
-	ams_buf_addstr(&out, p);
-	ams_buf_release_secure(sb);
-	*sb = out;
+	return best;
 }
 
 void ams_redact(struct ams_buf *sb)
 {
-	size_t i;
+	static const char mask[] = "[redacted]";
+	struct ams_buf out = AMS_BUF_INIT;
+	size_t i, n, copied = 0;
 
-	for (i = 0; i < nr_secrets; i++)
-		redact_one(sb, secrets[i]);
+	if (!nr_secrets || sb->len < 4)
+		return;
+	for (i = 0; i + 4 <= sb->len;) {
+		n = secret_at(sb->buf + i, sb->len - i);
+		if (!n) {
+			i++;
+			continue;
+		}
+		ams_buf_add(&out, sb->buf + copied, i - copied);
+		ams_buf_addstr(&out, mask);
+		i += n;
+		copied = i;
+	}
+	if (!copied)
+		return; /* nothing found: sb stays as it is */
+	ams_buf_add(&out, sb->buf + copied, sb->len - copied);
+	ams_buf_release_secure(sb);
+	*sb = out;
 }
 
 static void emit(enum ams_log_level level, const char *prefix, const char *fmt,

@@ -227,6 +227,79 @@ static void test_log_redacts_secrets(void)
 	ams_buf_release(&sb);
 }
 
+/* Naive oracle: every occurrence of every secret, leftmost-longest. */
+static void redact_oracle(struct ams_buf *out, const char *text,
+			  char (*sec)[24], size_t n)
+{
+	size_t i = 0, k, best, len = strlen(text);
+
+	while (i < len) {
+		best = 0;
+		for (k = 0; k < n; k++) {
+			size_t l = strlen(sec[k]);
+
+			if (l > best && l <= len - i && !memcmp(text + i, sec[k], l))
+				best = l;
+		}
+		if (best) {
+			ams_buf_addstr(out, "[redacted]");
+			i += best;
+		} else {
+			ams_buf_addch(out, text[i++]);
+		}
+	}
+}
+
+static void test_redact_many_secrets(void)
+{
+	enum { NSEC = 3000, NTEXT = 300 };
+	static char sec[NSEC][24];
+	struct ams_buf text = AMS_BUF_INIT, want = AMS_BUF_INIT;
+	unsigned seed = 12345;
+	size_t i, k, bad = 0, pieces;
+
+	for (i = 0; i < NSEC; i++) {
+		size_t l = 4 + (i % 19);
+
+		for (k = 0; k < l; k++) {
+			seed = seed * 1103515245u + 12345u;
+			sec[i][k] = "abcdefgh"[(seed >> 16) % 8];
+		}
+		sec[i][l] = '\0';
+		ams_log_add_secret(sec[i]);
+		ams_log_add_secret(sec[i]); /* again: kept once */
+	}
+	for (i = 0; i < NTEXT; i++) {
+		ams_buf_reset(&text);
+		ams_buf_reset(&want);
+		seed = seed * 1103515245u + 12345u;
+		pieces = (seed >> 16) % 6;
+		for (k = 0; k < pieces; k++) {
+			seed = seed * 1103515245u + 12345u;
+			ams_buf_addstr(&text, (seed >> 20) & 1 ? "xyz" : "a ");
+			ams_buf_addstr(&text, sec[(seed >> 8) % NSEC]);
+		}
+		redact_oracle(&want, text.buf, sec, NSEC);
+		ams_redact(&text);
+		if (strcmp(text.buf, want.buf))
+			bad++;
+		for (k = 0; k < NSEC; k++)
+			if (strstr(text.buf, sec[k]))
+				bad++;
+	}
+	CHECK_INT_EQ(0, (long long)bad);
+	ams_log_forget_secrets();
+	ams_buf_reset(&text);
+	ams_log_add_secret("tokenABCD");
+	ams_log_add_secret("tokenABCDEFGH");
+	ams_buf_addstr(&text, "tokenABCDEFGHtokenABCDtokenABC");
+	ams_redact(&text);
+	CHECK_STR_EQ("[redacted][redacted]tokenABC", text.buf);
+	ams_log_forget_secrets();
+	ams_buf_release(&text);
+	ams_buf_release(&want);
+}
+
 int main(void)
 {
 	TEST(test_buf_init_is_empty_string, "buf: initialised buffer is \"\"");
@@ -236,6 +309,8 @@ int main(void)
 	TEST(test_buf_detach, "buf: detach hands over the memory");
 	TEST(test_buf_hex_and_json, "buf: hex and JSON string escaping");
 	TEST(test_buf_json_utf8, "buf: JSON strings are always valid UTF-8");
+	TEST(test_redact_many_secrets,
+	     "log: thousands of secrets, leftmost-longest, against an oracle");
 	TEST(test_str_split_and_trim, "str: split and trim");
 	TEST(test_str_to_u64, "str: strict decimal parsing");
 	TEST(test_err_first_wins, "err: first error wins, one line");
