@@ -267,23 +267,56 @@ class EC2(ComputeMixin):
         return page, nxt
 
     # ---- image visibility ----------------------------------------------
-    def _lp_active(self, p, acct_is_owner, now):
-        if acct_is_owner:
-            return p.get("removed") is None
+    def _lp_delay(self):
         delay = self.app.faults.propagation_delay
         if delay is None:
             delay = self.settings.get("propagation_delay_seconds") or 0
+        return delay
+
+    def _lp_active(self, p, acct_is_owner, now, delay=None):
+        if acct_is_owner:
+            return p.get("removed") is None
+        if delay is None:
+            delay = self._lp_delay()
         if p["added"] + delay > now:
             return False
         if p.get("removed") is not None and p["removed"] + delay <= now:
             return False
         return True
 
+    @staticmethod
+    def _lp_candidates(img, acct):
+        """The launch permissions of img that can apply to acct, in the
+        order they were granted: its user grants to acct and every group,
+        organization and OU grant. An image shared with thousands of
+        accounts is the common case, so user grants are indexed by
+        account; grants are only ever appended (a removal marks one), so
+        the index catches up with the list's new tail."""
+        lps = img["lps"]
+        idx = img.get("_lp_index")
+        if idx is None or idx["n"] > len(lps):
+            idx = img["_lp_index"] = {"n": 0, "user": {}, "other": []}
+        for pos in range(idx["n"], len(lps)):
+            p = lps[pos]
+            if p["kind"] == "user":
+                idx["user"].setdefault(p["value"], []).append((pos, p))
+            else:
+                idx["other"].append((pos, p))
+        idx["n"] = len(lps)
+        mine = idx["user"].get(acct)
+        if not mine:
+            return [p for _, p in idx["other"]]
+        if not idx["other"]:
+            return [p for _, p in mine]
+        return [p for _, p in sorted(mine + idx["other"],
+                                     key=lambda e: e[0])]
+
     def granted(self, img, acct, now, explicit_only=False):
         """Does a launch permission of img apply to acct?"""
         w = self.app.world
-        for p in img["lps"]:
-            if not self._lp_active(p, False, now):
+        delay = self._lp_delay()
+        for p in self._lp_candidates(img, acct):
+            if not self._lp_active(p, False, now, delay):
                 continue
             k, v = p["kind"], p["value"]
             if k == "user":
@@ -302,9 +335,10 @@ class EC2(ComputeMixin):
         return False
 
     def is_public(self, img, now, viewer_is_owner=True):
+        delay = self._lp_delay()
         return any(p["kind"] == "group" and
-                   self._lp_active(p, viewer_is_owner, now)
-                   for p in img["lps"])
+                   self._lp_active(p, viewer_is_owner, now, delay)
+                   for p in self._lp_candidates(img, None))
 
     def image_gone(self, img, now):
         if img["deregistered"] is None:
@@ -1517,8 +1551,9 @@ class EC2(ComputeMixin):
     def _shared_via(self, img, acct, now):
         w = self.app.world
         via = []
-        for p in img["lps"]:
-            if not self._lp_active(p, False, now):
+        delay = self._lp_delay()
+        for p in self._lp_candidates(img, acct):
+            if not self._lp_active(p, False, now, delay):
                 continue
             k, v = p["kind"], p["value"]
             if (k == "user" and v == acct) or k == "group" or \
