@@ -83,8 +83,8 @@ void ams_log_add_secret(const char *secret)
 				return;
 	if (nr_secrets == alloc_secrets) {
 		alloc_secrets = alloc_secrets ? 2 * alloc_secrets : 16;
-		secrets = xreallocarray(secrets, alloc_secrets,
-					sizeof(*secrets));
+		secrets =
+		    xreallocarray(secrets, alloc_secrets, sizeof(*secrets));
 	}
 	s = &secrets[nr_secrets++];
 	s->text = xstrdup(secret);
@@ -119,7 +119,8 @@ static size_t secret_at(const char *p, size_t len)
 
 	for (i = buckets[bucket_of(p)]; i; i = s->next) {
 		s = &secrets[i - 1];
-		if (s->len <= len && s->len > best && !memcmp(s->text, p, s->len))
+		if (s->len <= len && s->len > best &&
+		    !memcmp(s->text, p, s->len))
 			best = s->len;
 	}
 	return best;

@@ -238,7 +238,8 @@ static void redact_oracle(struct ams_buf *out, const char *text,
 		for (k = 0; k < n; k++) {
 			size_t l = strlen(sec[k]);
 
-			if (l > best && l <= len - i && !memcmp(text + i, sec[k], l))
+			if (l > best && l <= len - i &&
+			    !memcmp(text + i, sec[k], l))
 				best = l;
 		}
 		if (best) {
