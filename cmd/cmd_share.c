@@ -331,7 +331,7 @@ static void fail_undecided(struct ams_job *job, const char *step,
 			continue;
 		it->status = AMS_OUT_FAILED;
 		it->failed_step = step;
-		ams_err_copy(&it->err, err);
+		ams_err_copy(ams_job_item_err(it), err);
 	}
 	for (i = 0; i < job->nr_regions; i++) {
 		struct ams_job_region *reg = &job->regions[i];

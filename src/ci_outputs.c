@@ -364,10 +364,11 @@ static void item_row(struct ams_buf *out, const struct ams_job *job,
 	ams_ci_md_cell(out, job->accounts[it->account].id);
 	ams_buf_addf(out, bad ? " | **%s** | %zu | " : " | %s | %zu | ",
 		     ams_outcome_name(it->status),
-		     job->cfg.revoke ? it->removed.n : it->written.n);
+		     job->cfg.revoke ? it->removed.n
+				     : ams_job_item_nr_written(it));
 	if (it->status == AMS_OUT_FAILED) {
-		ams_ci_md_cell(out, err_code(&it->err));
-		err_text(&msg, &it->err, it->failed_step);
+		ams_ci_md_cell(out, err_code(ams_job_item_err_of(it)));
+		err_text(&msg, ams_job_item_err_of(it), it->failed_step);
 	} else if (it->status == AMS_OUT_SKIPPED) {
 		ams_buf_addstr(&msg, it->skip_reason ? it->skip_reason : "");
 	} else if (it->status != AMS_OUT_OK) {
@@ -497,7 +498,8 @@ void ams_ci_gh_annotations(struct ams_buf *out, const struct ams_job *job,
 		ams_buf_addf(&title, "amishare %s: %s in %s", cmd,
 			     job->accounts[it->account].id, r->region);
 		if (failed)
-			err_text(&msg, &it->err, it->failed_step);
+			err_text(&msg, ams_job_item_err_of(it),
+				 it->failed_step);
 		else
 			ams_buf_addf(&msg, "%s: interrupted before it finished",
 				     r->ami_id);

@@ -28,4 +28,26 @@ enum ams_code ams_file_write_atomic(const char *path, const void *data,
 				    size_t len, mode_t mode, const char *what,
 				    struct ams_err *err);
 
+/*
+ * The same, written in pieces: open, write any number of times, then
+ * commit (fsync, rename) or abort (remove the temporary file). After a
+ * failed write the file is aborted and later writes and commit report
+ * that first error; commit and abort release f.
+ */
+struct ams_file_atomic {
+	char *path;
+	char *tmp;
+	const char *what;
+	int fd;
+	int saved_errno; /* first write error; 0: none */
+};
+enum ams_code ams_file_atomic_open(struct ams_file_atomic *f, const char *path,
+				   mode_t mode, const char *what,
+				   struct ams_err *err);
+void ams_file_atomic_write(struct ams_file_atomic *f, const void *data,
+			   size_t len);
+enum ams_code ams_file_atomic_commit(struct ams_file_atomic *f,
+				     struct ams_err *err);
+void ams_file_atomic_abort(struct ams_file_atomic *f);
+
 #endif

@@ -109,6 +109,32 @@ struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 	return &job->items[region * job->nr_accounts + account];
 }
 
+size_t ams_job_item_nr_written(const struct ams_job_item *it)
+{
+	uint64_t m = it->written;
+	size_t n = 0;
+
+	for (; m; m &= m - 1)
+		n++;
+	return n;
+}
+
+struct ams_err *ams_job_item_err(struct ams_job_item *it)
+{
+	if (!it->err) {
+		it->err = xmalloc(sizeof(*it->err));
+		ams_err_clear(it->err);
+	}
+	return it->err;
+}
+
+const struct ams_err *ams_job_item_err_of(const struct ams_job_item *it)
+{
+	static const struct ams_err none = AMS_ERR_INIT;
+
+	return it->err ? it->err : &none;
+}
+
 static void release_region(struct ams_job_region *r)
 {
 	free(r->region);
@@ -140,9 +166,8 @@ void ams_job_release(struct ams_job *job)
 	}
 	free(job->accounts);
 	for (i = 0; i < job->nr_items; i++) {
-		ams_tags_release(&job->items[i].before);
-		ams_tags_release(&job->items[i].written);
 		ams_tags_release(&job->items[i].removed);
+		free(job->items[i].err);
 	}
 	free(job->items);
 	free(job->source_account);

@@ -144,10 +144,18 @@ struct ams_job_item {
 	enum ams_outcome status;
 	const char *skip_reason; /* static text */
 	const char *failed_step; /* "assume-role", "describe-images", ... */
-	struct ams_err err;
-	bool visible;		 /* the target can see the AMI */
-	struct ams_tags before;	 /* target's tags before the write */
-	struct ams_tags written; /* what CreateTags carried (or would) */
+	/*
+	 * Why it failed or stopped; NULL until then. Out of line: a run at
+	 * organisation scale holds thousands of items and few fail.
+	 */
+	struct ams_err *err;
+	bool visible;	      /* the target can see the AMI */
+	unsigned tags_before; /* how many tags the target had */
+	/*
+	 * What CreateTags carried (or would): bit i stands for the region's
+	 * desired.v[i], which holds at most AMS_EC2_MAX_TAGS_PER_RESOURCE.
+	 */
+	uint64_t written;
 	bool unchanged;		 /* nothing needed writing */
 	struct ams_tags removed; /* revoke: tags deleted (or to delete) */
 	enum ams_outcome kms;	 /* grants for this account; PENDING: n/a */
@@ -216,6 +224,12 @@ void ams_job_release(struct ams_job *job);
 
 struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 				  size_t account);
+/* How many tags it->written names. */
+size_t ams_job_item_nr_written(const struct ams_job_item *it);
+/* The item's error record, allocated (empty) on first use. */
+struct ams_err *ams_job_item_err(struct ams_job_item *it);
+/* The item's error for reading: an empty record when it has none. */
+const struct ams_err *ams_job_item_err_of(const struct ams_job_item *it);
 
 /* "ok", "partial" or "failed" over every item and source step. */
 const char *ams_job_status(const struct ams_job *job);

@@ -590,6 +590,8 @@ void ams_json_w_end(struct ams_json_writer *w)
 	}
 	ams_buf_addch(w->out, w->is_object[w->depth] ? '}' : ']');
 	w->depth--;
+	if (w->flush && w->out->len >= w->flush_bytes)
+		w->flush(w->out, w->flush_payload);
 }
 
 void ams_json_w_key(struct ams_json_writer *w, const char *key)

@@ -161,6 +161,14 @@ struct ams_json_writer {
 	bool is_object[AMS_JSON_WRITER_DEPTH + 1];
 	bool after_key;
 	bool broken; /* misuse seen: finish reports it */
+	/*
+	 * Optional: once out holds flush_bytes or more when an object or
+	 * array closes, flush is called to take out's contents (and empty
+	 * it), so a large document streams in bounded memory.
+	 */
+	void (*flush)(struct ams_buf *out, void *payload);
+	void *flush_payload;
+	size_t flush_bytes;
 };
 
 void ams_json_w_init(struct ams_json_writer *w, struct ams_buf *out);

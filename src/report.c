@@ -36,6 +36,23 @@ static void w_tags(struct ams_json_writer *w, const char *key,
 	ams_json_w_end(w);
 }
 
+/* The tags of t whose bits are set in mask. */
+static void w_tags_of(struct ams_json_writer *w, const char *key,
+		      const struct ams_tags *t, uint64_t mask)
+{
+	size_t i;
+
+	ams_json_w_key(w, key);
+	ams_json_w_object(w);
+	for (i = 0; i < t->n && i < 64; i++) {
+		if (!(mask & (UINT64_C(1) << i)))
+			continue;
+		ams_json_w_key(w, t->v[i].key);
+		ams_json_w_str(w, t->v[i].value);
+	}
+	ams_json_w_end(w);
+}
+
 static void w_time(struct ams_json_writer *w, const char *key, int64_t t)
 {
 	char iso[21];
@@ -245,7 +262,8 @@ static void w_results(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_bool(w, it->visible);
 		ams_json_w_key(w, "unchanged");
 		ams_json_w_bool(w, it->unchanged);
-		w_tags(w, "tags_written", &it->written);
+		w_tags_of(w, "tags_written", &job->regions[it->region].desired,
+			  it->written);
 		w_tags(w, "tags_removed", &it->removed);
 		ams_json_w_key(w, "kms_grants");
 		w_outcome_opt(w, it->kms);
@@ -256,14 +274,14 @@ static void w_results(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_key(w, "ssm_unchanged");
 		ams_json_w_bool(w, it->ssm_unchanged);
 		ams_json_w_key(w, "tags_before");
-		ams_json_w_u64(w, it->before.n);
+		ams_json_w_u64(w, it->tags_before);
 		ams_json_w_key(w, "attempts");
 		ams_json_w_u64(w, it->attempts);
 		ams_json_w_key(w, "duration_ms");
 		ams_json_w_u64(w, it->finished_ms > it->started_ms
 				      ? it->finished_ms - it->started_ms
 				      : 0);
-		w_err(w, &it->err, it->failed_step);
+		w_err(w, ams_job_item_err_of(it), it->failed_step);
 		ams_json_w_end(w);
 	}
 	ams_json_w_end(w);
@@ -317,12 +335,13 @@ static void w_summary(struct ams_json_writer *w, const struct ams_job *job)
 	ams_json_w_end(w);
 }
 
-void ams_report_json(struct ams_buf *out, const struct ams_job *job,
-		     const struct ams_report_meta *meta)
+/* The report on w (set up by the caller), newline-terminated. */
+static void report_json(struct ams_json_writer *w_, const struct ams_job *job,
+			const struct ams_report_meta *meta)
 {
-	struct ams_json_writer w;
+	struct ams_json_writer w = *w_;
+	struct ams_buf *out = w.out;
 
-	ams_json_w_init(&w, out);
 	ams_json_w_object(&w);
 	ams_json_w_key(&w, "schema_version");
 	ams_json_w_u64(&w, AMS_REPORT_SCHEMA_VERSION);
@@ -377,17 +396,43 @@ void ams_report_json(struct ams_buf *out, const struct ams_job *job,
 	ams_buf_addch(out, '\n');
 }
 
+void ams_report_json(struct ams_buf *out, const struct ams_job *job,
+		     const struct ams_report_meta *meta)
+{
+	struct ams_json_writer w;
+
+	ams_json_w_init(&w, out);
+	report_json(&w, job, meta);
+}
+
+/* Report bytes held in memory before they go to the file. */
+#define REPORT_CHUNK_BYTES 65536
+
+static void flush_to_file(struct ams_buf *out, void *payload)
+{
+	ams_file_atomic_write(payload, out->buf, out->len);
+	ams_buf_reset(out);
+}
+
 enum ams_code ams_report_write(const char *path, const struct ams_job *job,
 			       const struct ams_report_meta *meta,
 			       struct ams_err *err)
 {
 	struct ams_buf sb = AMS_BUF_INIT;
-	enum ams_code rc;
+	struct ams_json_writer w;
+	struct ams_file_atomic f;
 
-	ams_report_json(&sb, job, meta);
-	rc = ams_file_write_atomic(path, sb.buf, sb.len, 0600, "report", err);
+	/* Streamed: at organisation scale the report runs to megabytes. */
+	if (ams_file_atomic_open(&f, path, 0600, "report", err))
+		return AMS_EIO;
+	ams_json_w_init(&w, &sb);
+	w.flush = flush_to_file;
+	w.flush_payload = &f;
+	w.flush_bytes = REPORT_CHUNK_BYTES;
+	report_json(&w, job, meta);
+	flush_to_file(&sb, &f);
 	ams_buf_release(&sb);
-	return rc;
+	return ams_file_atomic_commit(&f, err);
 }
 
 static void text_error(struct ams_buf *out, const struct ams_err *err,
@@ -416,7 +461,7 @@ static const char *write_word(const struct ams_job *job, const char *done,
 static void text_interrupted(struct ams_buf *out, const struct ams_job_item *it)
 {
 	ams_buf_addstr(out, it->skip_reason ? it->skip_reason : "");
-	if (it->failed_step && it->err.code == AMS_ECANCELED)
+	if (it->failed_step && ams_job_item_err_of(it)->code == AMS_ECANCELED)
 		ams_buf_addf(out, " (%s)", it->failed_step);
 }
 
@@ -429,7 +474,7 @@ static void text_item(struct ams_buf *out, const struct ams_job *job,
 		     job->accounts[it->account].id,
 		     ams_outcome_name(it->status));
 	if (it->status == AMS_OUT_FAILED)
-		text_error(out, &it->err, it->failed_step);
+		text_error(out, ams_job_item_err_of(it), it->failed_step);
 	else if (it->status == AMS_OUT_SKIPPED || it->status == AMS_OUT_UNKNOWN)
 		text_interrupted(out, it);
 	else if (job->cfg.revoke && it->unchanged)
@@ -441,9 +486,11 @@ static void text_item(struct ams_buf *out, const struct ams_job *job,
 	else if (it->unchanged)
 		ams_buf_addf(out, "%zu tags already there", r->desired.n);
 	else if (job->cfg.mode == AMS_JOB_SHARE)
-		ams_buf_addf(out, "%zu tags written", it->written.n);
+		ams_buf_addf(out, "%zu tags written",
+			     ams_job_item_nr_written(it));
 	else
-		ams_buf_addf(out, "%zu tags to write", it->written.n);
+		ams_buf_addf(out, "%zu tags to write",
+			     ams_job_item_nr_written(it));
 	if (it->status == AMS_OUT_OK && it->kms_grants)
 		ams_buf_addf(out, ", %u KMS grant%s %s", it->kms_grants,
 			     it->kms_grants == 1 ? "" : "s",

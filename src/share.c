@@ -138,9 +138,9 @@ void ams_share_item_fail(struct ams_job_item *it, const char *step,
 {
 	struct share_runner *r = runner_of(it);
 
-	if (it->err.code == AMS_OK)
+	if (ams_job_item_err_of(it)->code == AMS_OK)
 		it->failed_step = step;
-	ams_err_copy(&it->err, err);
+	ams_err_copy(ams_job_item_err(it), err);
 	if (ams_share_canceled(r, err)) {
 		it->status =
 		    it->writes_sent ? AMS_OUT_UNKNOWN : AMS_OUT_SKIPPED;
@@ -957,14 +957,15 @@ static void on_target_tag(const struct ams_aws_result *res, void *payload)
 }
 
 static bool tag_limit_ok(struct ams_job_item *it,
-			 const struct ams_job_region *reg)
+			 const struct ams_job_region *reg,
+			 const struct ams_tags *before)
 {
 	struct ams_err err = AMS_ERR_INIT;
-	size_t n = it->before.n, i;
+	size_t n = before->n, i;
 
 	/* The target's own tags plus the keys it does not have yet. */
 	for (i = 0; i < reg->desired.n; i++)
-		if (!ams_tags_get(&it->before, reg->desired.v[i].key))
+		if (!ams_tags_get(before, reg->desired.v[i].key))
 			n++;
 	if (n <= AMS_EC2_MAX_TAGS_PER_RESOURCE)
 		return true;
@@ -972,7 +973,7 @@ static bool tag_limit_ok(struct ams_job_item *it,
 	snprintf(err.msg, sizeof(err.msg),
 		 "the image would carry %zu tags in this account (%zu of "
 		 "its own); AWS allows %d",
-		 n, it->before.n, AMS_EC2_MAX_TAGS_PER_RESOURCE);
+		 n, before->n, AMS_EC2_MAX_TAGS_PER_RESOURCE);
 	ams_share_item_fail(it, "tag-limit", &err);
 	return false;
 }
@@ -1001,12 +1002,37 @@ static void managed_tags(struct ams_tags *out, const struct ams_job *job,
 	}
 }
 
-static void write_target_tags(struct share_runner *r, size_t region, size_t a)
+/*
+ * The desired tags the target lacks or holds with another value, into
+ * out, and as bits of reg->desired into *mask.
+ */
+static void missing_tags(struct ams_tags *out, uint64_t *mask,
+			 const struct ams_job_region *reg,
+			 const struct ams_tags *have)
+{
+	size_t i;
+
+	*mask = 0;
+	for (i = 0; i < reg->desired.n && i < 64; i++) {
+		const struct ams_tag *t = &reg->desired.v[i];
+		const char *v = ams_tags_get(have, t->key);
+
+		if (!v || strcmp(v, t->value)) {
+			ams_tags_set(out, t->key, t->value);
+			*mask |= UINT64_C(1) << i;
+		}
+	}
+}
+
+/* Writes (or checks) the item's tags, given the target's own. */
+static void write_target_tags(struct share_runner *r, size_t region, size_t a,
+			      const struct ams_tags *before)
 {
 	struct ams_job *job = r->job;
 	struct ams_job_item *it = ams_job_item(job, region, a);
 	struct ams_job_region *reg = &job->regions[region];
-	struct ams_tags *change = job->cfg.revoke ? &it->removed : &it->written;
+	struct ams_tags missing = AMS_TAGS_INIT;
+	struct ams_tags *change = job->cfg.revoke ? &it->removed : &missing;
 	const char *ids[1];
 	struct ams_err err = AMS_ERR_INIT;
 	struct ams_aws_call *call;
@@ -1014,17 +1040,18 @@ static void write_target_tags(struct share_runner *r, size_t region, size_t a)
 	bool dry = job->cfg.mode == AMS_JOB_PLAN;
 	enum ams_code rc;
 
+	it->tags_before = (unsigned)before->n;
 	if (job->cfg.revoke)
-		managed_tags(change, job, reg, &it->before);
+		managed_tags(change, job, reg, before);
 	else
-		ams_tags_missing(change, &reg->desired, &it->before);
+		missing_tags(change, &it->written, reg, before);
 	if (!change->n) {
 		it->unchanged = true;
 		item_next(r, it);
-		return;
+		goto out;
 	}
-	if (!job->cfg.revoke && !tag_limit_ok(it, reg))
-		return;
+	if (!job->cfg.revoke && !tag_limit_ok(it, reg, before))
+		goto out;
 	if (job->cfg.mode == AMS_JOB_VERIFY) {
 		ams_fail(
 		    &err, AMS_ENOTFOUND, "drift: %zu tag%s %s (first: '%s')",
@@ -1032,11 +1059,11 @@ static void write_target_tags(struct share_runner *r, size_t region, size_t a)
 		    job->cfg.revoke ? "still there" : "missing or different",
 		    change->v[0].key);
 		ams_share_item_fail(it, "verify", &err);
-		return;
+		goto out;
 	}
 	if (dry && !job->cfg.preflight) {
 		item_next(r, it);
-		return;
+		goto out;
 	}
 	ids[0] = reg->ami_id;
 	call = ams_share_call_new(r, AMS_SVC_EC2, region,
@@ -1057,11 +1084,13 @@ static void write_target_tags(struct share_runner *r, size_t region, size_t a)
 		ams_share_call_free(ctx);
 		ams_share_item_fail(
 		    it, job->cfg.revoke ? "delete-tags" : "create-tags", &err);
-		return;
+		goto out;
 	}
 	if (!dry)
 		job->stats.writes++;
 	ams_aws_call_submit(call, on_target_tag, ctx);
+out:
+	ams_tags_release(&missing);
 }
 
 /* Whether a failed target call failed for want of the role's credentials. */
@@ -1103,7 +1132,9 @@ static void target_describe_done(const struct ams_aws_result *res,
 	if (not_found && (job->cfg.revoke || job->cfg.mode == AMS_JOB_PLAN)) {
 		/* Revoke: nothing of ours is visible. Plan: not shared yet. */
 		if (!job->cfg.revoke)
-			ams_tags_copy(&it->written, &reg->desired);
+			it->written = reg->desired.n >= 64
+					  ? ~UINT64_C(0)
+					  : (UINT64_C(1) << reg->desired.n) - 1;
 		it->unchanged = job->cfg.revoke;
 		item_next(r, it);
 		return;
@@ -1120,9 +1151,8 @@ static void target_describe_done(const struct ams_aws_result *res,
 	img = ams_ec2_images_find(&images, reg->ami_id);
 	if (img) {
 		it->visible = true;
-		ams_tags_copy(&it->before, &img->tags);
+		write_target_tags(r, ctx->region, ctx->account, &img->tags);
 		ams_ec2_images_release(&images);
-		write_target_tags(r, ctx->region, ctx->account);
 		return;
 	}
 	ams_ec2_images_release(&images);

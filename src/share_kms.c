@@ -228,9 +228,9 @@ static void grants_settle(struct grants_wait *w)
 static void item_kms_fail(struct ams_job_item *it, const char *step,
 			  const struct ams_err *err)
 {
-	if (it->err.code == AMS_OK)
+	if (ams_job_item_err_of(it)->code == AMS_OK)
 		it->failed_step = step;
-	ams_err_copy(&it->err, err);
+	ams_err_copy(ams_job_item_err(it), err);
 	it->kms = AMS_OUT_FAILED;
 }
 
@@ -247,9 +247,9 @@ static void on_create_grant(const struct ams_aws_result *res, void *payload)
 	ams_share_item_wrote(it, res);
 	ams_share_write_done(r, res);
 	if (ams_share_canceled(r, res->err)) {
-		if (it->err.code == AMS_OK)
+		if (ams_job_item_err_of(it)->code == AMS_OK)
 			it->failed_step = "create-grant";
-		ams_err_copy(&it->err, res->err);
+		ams_err_copy(ams_job_item_err(it), res->err);
 		it->kms = ams_share_canceled_outcome(res);
 	} else if (res->err->code)
 		item_kms_fail(it, "create-grant", res->err);

@@ -294,21 +294,24 @@ static void make_partial_job(struct ams_job *job)
 	size_t i;
 
 	make_job(job, AMS_JOB_SHARE, two_images, 2, two_accounts, 2);
+	for (i = 0; i < job->nr_regions; i++) {
+		ams_tags_set(&job->regions[i].desired, "Name", "golden");
+		ams_tags_set(&job->regions[i].desired, "team", "platform");
+	}
 	for (i = 0; i < job->nr_items; i++) {
 		job->items[i].status = AMS_OUT_OK;
-		ams_tags_set(&job->items[i].written, "Name", "golden");
-		ams_tags_set(&job->items[i].written, "team", "platform");
+		job->items[i].written = 3; /* both desired tags */
 	}
-	ams_tags_release(&ams_job_item(job, 1, 0)->written);
+	ams_job_item(job, 1, 0)->written = 0;
 	ams_job_item(job, 1, 0)->unchanged = true;
 	bad = ams_job_item(job, 1, 1);
 	bad->status = AMS_OUT_FAILED;
 	bad->failed_step = "assume-role";
-	ams_tags_release(&bad->written);
-	ams_fail_aws(&bad->err, 403, "AccessDenied", "req-1",
+	bad->written = 0;
+	ams_fail_aws(ams_job_item_err(bad), 403, "AccessDenied", "req-1",
 		     "not authorized to perform: sts:AssumeRole");
 	/* ams_fail flattens line breaks; a message must survive them too. */
-	snprintf(bad->err.msg, sizeof(bad->err.msg), "%s",
+	snprintf(bad->err->msg, sizeof(bad->err->msg), "%s",
 		 "not authorized: 100% denied\nsecond line");
 	job->regions[0].perms_added = xcalloc(2, sizeof(char *));
 	job->regions[0].perms_added[0] = xstrdup("user:222222222222");
@@ -577,8 +580,8 @@ static void test_summary_budget(void)
 	/* The last item failed: it must still be shown. */
 	job.items[299].status = AMS_OUT_FAILED;
 	job.items[299].failed_step = "create-tags";
-	ams_fail_aws(&job.items[299].err, 400, "TagLimitExceeded", NULL,
-		     "too many tags");
+	ams_fail_aws(ams_job_item_err(&job.items[299]), 400, "TagLimitExceeded",
+		     NULL, "too many tags");
 	ams_ci_gh_summary(&sb, &job, 4096);
 	CHECK(sb.len <= 4096);
 	CHECK(strstr(sb.buf, "| 100000000299 | **failed** |"));
@@ -758,7 +761,8 @@ static void test_writers(void)
 
 	make_partial_job(&job);
 	ams_log_add_secret("SECRET_TOKEN%42*");
-	snprintf(job.items[3].err.msg, sizeof(job.items[3].err.msg), "%s",
+	snprintf(ams_job_item_err(&job.items[3])->msg,
+		 sizeof(job.items[3].err->msg), "%s",
 		 "denied with token SECRET_TOKEN%42* in it");
 	ann = fopen(ann_path, "wb");
 	memset(&o, 0, sizeof(o));

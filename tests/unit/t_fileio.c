@@ -71,6 +71,42 @@ static void test_mode_and_content(void)
 	free(path);
 }
 
+static void test_streamed_pieces(void)
+{
+	char *path = in_dir("streamed.json"), *tmp = tmp_name(path), *got;
+	struct ams_err err = AMS_ERR_INIT;
+	struct ams_file_atomic f;
+	struct stat st;
+
+	put(path, "old");
+	CHECK_RC(AMS_OK, ams_file_atomic_open(&f, path, 0600, "report", &err),
+		 &err);
+	ams_file_atomic_write(&f, "{\"a\":", 5);
+	ams_file_atomic_write(&f, "", 0);
+	/* Until the commit, readers see the old file. */
+	got = slurp(path);
+	CHECK_STR_EQ("old", got);
+	free(got);
+	ams_file_atomic_write(&f, "1}", 2);
+	CHECK_RC(AMS_OK, ams_file_atomic_commit(&f, &err), &err);
+	got = slurp(path);
+	CHECK_STR_EQ("{\"a\":1}", got);
+	free(got);
+	CHECK(stat(tmp, &st) != 0);
+	/* Aborted: the path keeps its content, no temporary file is left. */
+	CHECK_RC(AMS_OK, ams_file_atomic_open(&f, path, 0600, "report", &err),
+		 &err);
+	ams_file_atomic_write(&f, "half", 4);
+	ams_file_atomic_abort(&f);
+	got = slurp(path);
+	CHECK_STR_EQ("{\"a\":1}", got);
+	free(got);
+	CHECK(stat(tmp, &st) != 0);
+	unlink(path);
+	free(tmp);
+	free(path);
+}
+
 static void test_symlink_at_temp_name(void)
 {
 	char *path = in_dir("r.json"), *victim = in_dir("victim");
@@ -160,6 +196,8 @@ int main(void)
 		return 1;
 	}
 	TEST(test_mode_and_content, "0600 and exact content under umask 0");
+	TEST(test_streamed_pieces,
+	     "written in pieces: old file until commit, nothing after abort");
 	TEST(test_symlink_at_temp_name,
 	     "a symlink at the temporary name is not written through");
 	TEST(test_leftover_temp_file, "a leftover temporary file is replaced");

@@ -5,10 +5,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "job.h"
 #include "manifest.h"
+#include "fileio.h"
 #include "report.h"
 
 static void make_job(struct ams_job *job, size_t nr_accounts)
@@ -148,6 +150,70 @@ static void test_desired_tags(void)
 	ams_tags_release(&cfg.extra_tags);
 }
 
+/*
+ * The report file is streamed in chunks; it must hold exactly the bytes
+ * of the in-memory document, across many chunk boundaries.
+ */
+static void test_report_streamed_equals_memory(void)
+{
+	enum { NACCT = 1500 };
+	struct ams_job_config cfg;
+	struct ams_image_ref refs[2];
+	struct ams_job job;
+	struct ams_report_meta meta;
+	struct ams_buf mem = AMS_BUF_INIT, file = AMS_BUF_INIT;
+	struct ams_err err = AMS_ERR_INIT;
+	char path[] = "/tmp/ams-t-job-report.XXXXXX";
+	int fd = mkstemp(path);
+	size_t i, r;
+
+	CHECK(fd >= 0);
+	close(fd);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.accounts = xcalloc(NACCT, sizeof(char *));
+	for (i = 0; i < NACCT; i++)
+		cfg.accounts[i] = xasprintf("%012zu", 200000000000u + i);
+	cfg.nr_accounts = NACCT;
+	memset(refs, 0, sizeof(refs));
+	refs[0].region = (char *)(uintptr_t) "us-east-1";
+	refs[0].ami_id = (char *)(uintptr_t) "ami-0123456789abcdef0";
+	refs[1].region = (char *)(uintptr_t) "eu-west-1";
+	refs[1].ami_id = (char *)(uintptr_t) "ami-0123456789abcdef1";
+	ams_job_init(&job, &cfg, refs, 2);
+	ams_job_make_items(&job);
+	all_source_ok(&job);
+	for (r = 0; r < 2; r++)
+		for (i = 0; i < 12; i++) {
+			char *k = xasprintf("key-%zu", i);
+
+			ams_tags_set(&job.regions[r].desired, k, "v\"al\\ue");
+			free(k);
+		}
+	for (i = 0; i < job.nr_items; i++) {
+		job.items[i].status = AMS_OUT_OK;
+		job.items[i].written = (uint64_t)i & 0xfff;
+		if (i % 97 == 0) {
+			job.items[i].status = AMS_OUT_FAILED;
+			job.items[i].failed_step = "create-tags";
+			ams_fail_aws(ams_job_item_err(&job.items[i]), 400,
+				     "InvalidParameterValue", "req", "bad");
+		}
+	}
+	memset(&meta, 0, sizeof(meta));
+	meta.command = "share";
+	ams_report_json(&mem, &job, &meta);
+	CHECK(mem.len > 10 * 65536);
+	CHECK_RC(AMS_OK, ams_report_write(path, &job, &meta, &err), &err);
+	CHECK_RC(AMS_OK, ams_file_read(&file, path, 64u << 20, "report", &err),
+		 &err);
+	CHECK_INT_EQ((long long)mem.len, (long long)file.len);
+	CHECK(mem.len == file.len && !memcmp(mem.buf, file.buf, mem.len));
+	unlink(path);
+	ams_buf_release(&mem);
+	ams_buf_release(&file);
+	ams_job_release(&job);
+}
+
 static void test_report_shapes(void)
 {
 	struct ams_job job;
@@ -158,15 +224,17 @@ static void test_report_shapes(void)
 	make_job(&job, 2);
 	all_source_ok(&job);
 	job.items[0].status = AMS_OUT_OK;
-	ams_tags_set(&job.items[0].written, "Name", "a\"b");
+	ams_tags_set(&job.regions[0].desired, "Other", "x");
+	ams_tags_set(&job.regions[0].desired, "Name", "a\"b");
+	job.items[0].written = 2; /* desired.v[1] */
 	job.items[1].status = AMS_OUT_OK;
 	job.items[1].unchanged = true;
 	job.items[2].status = AMS_OUT_SKIPPED;
 	job.items[2].skip_reason = "interrupted before it started";
 	it = &job.items[3];
 	it->failed_step = "create-tags";
-	ams_fail_aws(&it->err, 403, "UnauthorizedOperation", "req-9",
-		     "You are not authorized");
+	ams_fail_aws(ams_job_item_err(it), 403, "UnauthorizedOperation",
+		     "req-9", "You are not authorized");
 	it->status = AMS_OUT_FAILED;
 	memset(&meta, 0, sizeof(meta));
 	meta.command = "share";
@@ -198,6 +266,8 @@ static void test_report_shapes(void)
 
 int main(void)
 {
+	TEST(test_report_streamed_equals_memory,
+	     "report: the streamed file holds the in-memory document");
 	TEST(test_layout, "job: regions x accounts items");
 	TEST(test_status, "job: ok, partial, failed");
 	TEST(test_role_arn, "job: role ARN templates");
