@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "log.h"
+#include "xml.h"
 #include "xmem.h"
 
 static int cmd_version(int argc, char **argv);
@@ -167,6 +168,7 @@ int main(int argc, char **argv)
 
 	fflush(stdout);
 	ams_log_forget_secrets();
+	ams_xml_cleanup();
 	xmlCleanupParser();
 	git_libgit2_shutdown();
 	curl_global_cleanup();

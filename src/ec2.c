@@ -869,6 +869,39 @@ static void addf(ams_ec2_param_fn *add, void *payload, const char *value,
 	ams_buf_release(&name);
 }
 
+/*
+ * Adds head.N (and head.N.tail when tail is given): the names of list
+ * members, built without printf since a CreateTags call has dozens.
+ */
+static void add_indexed(ams_ec2_param_fn *add, void *payload, const char *value,
+			const char *head, size_t n, const char *tail)
+{
+	char name[96], digits[24];
+	size_t hl = strlen(head), tl = tail ? strlen(tail) : 0, dl = 0, at;
+
+	do {
+		digits[sizeof(digits) - ++dl] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	if (hl + dl + tl + 3 > sizeof(name)) {
+		addf(add, payload, value, "%s.%s%s%s", head,
+		     digits + sizeof(digits) - dl, tail ? "." : "",
+		     tail ? tail : "");
+		return;
+	}
+	memcpy(name, head, hl);
+	name[hl] = '.';
+	memcpy(name + hl + 1, digits + sizeof(digits) - dl, dl);
+	at = hl + 1 + dl;
+	if (tail) {
+		name[at++] = '.';
+		memcpy(name + at, tail, tl);
+		at += tl;
+	}
+	name[at] = '\0';
+	add(payload, name, value);
+}
+
 /* Prefix.1=v1&Prefix.2=v2... */
 static void add_list(ams_ec2_param_fn *add, void *payload, const char *prefix,
 		     const char *const *values, size_t n)
@@ -876,7 +909,7 @@ static void add_list(ams_ec2_param_fn *add, void *payload, const char *prefix,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		addf(add, payload, values[i], "%s.%zu", prefix, i + 1);
+		add_indexed(add, payload, values[i], prefix, i + 1, NULL);
 }
 
 static void add_filters(ams_ec2_param_fn *add, void *payload,
@@ -1263,8 +1296,8 @@ enum ams_code ams_ec2_build_create_tags(const char *const *resource_ids,
 			return AMS_EUSAGE;
 	add_list(add, payload, "ResourceId", resource_ids, nresource_ids);
 	for (i = 0; i < ntags; i++) {
-		addf(add, payload, tags[i].key, "Tag.%zu.Key", i + 1);
-		addf(add, payload, tags[i].value, "Tag.%zu.Value", i + 1);
+		add_indexed(add, payload, tags[i].key, "Tag", i + 1, "Key");
+		add_indexed(add, payload, tags[i].value, "Tag", i + 1, "Value");
 	}
 	add_dry_run(add, payload, dry_run);
 	return AMS_OK;
@@ -1296,10 +1329,10 @@ enum ams_code ams_ec2_build_delete_tags(const char *const *resource_ids,
 			return AMS_EUSAGE;
 	add_list(add, payload, "ResourceId", resource_ids, nresource_ids);
 	for (i = 0; i < ntags; i++) {
-		addf(add, payload, tags[i].key, "Tag.%zu.Key", i + 1);
+		add_indexed(add, payload, tags[i].key, "Tag", i + 1, "Key");
 		if (tags[i].value)
-			addf(add, payload, tags[i].value, "Tag.%zu.Value",
-			     i + 1);
+			add_indexed(add, payload, tags[i].value, "Tag", i + 1,
+				    "Value");
 	}
 	add_dry_run(add, payload, dry_run);
 	return AMS_OK;

@@ -102,6 +102,36 @@ static void set_parse_error(struct ams_err *err, xmlParserCtxt *ctxt)
 	ams_fail(err, AMS_EPARSE, "xml: %s at line %d", msg, e->line);
 }
 
+/*
+ * One parser context serves every parse (the program is single-threaded):
+ * setting one up costs more than parsing a typical response. It is
+ * renewed now and then so that its name dictionary, which interns the
+ * element names of every document parsed, stays small.
+ */
+#define CTXT_REUSES 1024
+static xmlParserCtxt *shared_ctxt;
+static unsigned shared_uses;
+
+static xmlParserCtxt *parser_ctxt(void)
+{
+	if (shared_ctxt && shared_uses >= CTXT_REUSES) {
+		xmlFreeParserCtxt(shared_ctxt);
+		shared_ctxt = NULL;
+	}
+	if (!shared_ctxt) {
+		shared_ctxt = xmlNewParserCtxt();
+		shared_uses = 0;
+	}
+	shared_uses++;
+	return shared_ctxt;
+}
+
+void ams_xml_cleanup(void)
+{
+	xmlFreeParserCtxt(shared_ctxt);
+	shared_ctxt = NULL;
+}
+
 enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 			    size_t len, struct ams_err *err)
 {
@@ -129,16 +159,15 @@ enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 		xmlInitParser();
 		initialised = true;
 	}
-	ctxt = xmlNewParserCtxt();
+	ctxt = parser_ctxt();
 	if (!ctxt)
 		return ams_fail(err, AMS_EPARSE, "xml: out of memory");
 	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", options);
 	if (!doc) {
 		set_parse_error(err, ctxt);
-		xmlFreeParserCtxt(ctxt);
+		ams_xml_cleanup(); /* a fresh context for the next one */
 		return AMS_EPARSE;
 	}
-	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset || doc->extSubset) {
 		xmlFreeDoc(doc);
 		return ams_fail(err, AMS_EPARSE,

@@ -43,6 +43,8 @@ struct ams_xml_node;
 enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 			    size_t len, struct ams_err *err);
 void ams_xml_free(struct ams_xml_doc *doc);
+/* Frees the parser context parses share (at exit; parsing may go on). */
+void ams_xml_cleanup(void);
 
 /* The root element (never NULL for a parsed document). */
 const struct ams_xml_node *ams_xml_root(const struct ams_xml_doc *doc);

@@ -394,9 +394,54 @@ static void test_limits(void)
 	ams_buf_release(&sb);
 }
 
+/*
+ * Parses share one parser context: each document stands alone, after
+ * thousands of others (the context is renewed on the way) and after
+ * failures, and nothing of one leaks into the next.
+ */
+static void test_shared_context(void)
+{
+	struct ams_xml_doc *doc;
+	struct ams_err err = AMS_ERR_INIT;
+	struct ams_buf xml = AMS_BUF_INIT, text = AMS_BUF_INIT;
+	char path[32], want[32];
+	size_t i, bad = 0;
+
+	for (i = 0; i < 3000; i++) {
+		ams_buf_reset(&xml);
+		ams_err_clear(&err);
+		if (i % 500 == 7) {
+			ams_buf_addstr(&xml, "<R><a>unclosed</R>");
+			if (!ams_xml_parse(&doc, xml.buf, xml.len, &err) ||
+			    err.code != AMS_EPARSE)
+				bad++;
+			continue;
+		}
+		ams_buf_addf(&xml, "<R xmlns=\"urn:x\"><e%zu>v%zu</e%zu></R>",
+			     i, i, i);
+		if (ams_xml_parse(&doc, xml.buf, xml.len, &err)) {
+			bad++;
+			continue;
+		}
+		snprintf(path, sizeof(path), "e%zu", i);
+		snprintf(want, sizeof(want), "v%zu", i);
+		ams_buf_reset(&text);
+		ams_xml_text(&text, ams_xml_find(ams_xml_root(doc), path));
+		if (strcmp(text.buf, want))
+			bad++;
+		ams_xml_free(doc);
+	}
+	CHECK_INT_EQ(0, (long long)bad);
+	ams_xml_cleanup();
+	ams_buf_release(&xml);
+	ams_buf_release(&text);
+}
+
 int main(void)
 {
 	TEST(test_describe_images, "DescribeImages: paths, items, getters");
+	TEST(test_shared_context,
+	     "3,000 parses on a shared context, failures among them");
 	TEST(test_assume_role, "AssumeRole: credentials by path");
 	TEST(test_namespaces_and_entities, "namespaces ignored, text decoded");
 	TEST(test_malformed, "malformed documents fail with EPARSE");
