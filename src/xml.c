@@ -138,7 +138,8 @@ enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 	static bool initialised;
 	const int options = XML_PARSE_NONET | XML_PARSE_NOERROR |
 			    XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC |
-			    XML_PARSE_NOCDATA;
+			    XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
+			    XML_PARSE_NOBLANKS;
 	xmlParserCtxt *ctxt;
 	xmlDoc *doc;
 

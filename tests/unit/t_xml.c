@@ -168,6 +168,43 @@ static void test_namespaces_and_entities(void)
 	ams_xml_free(doc);
 }
 
+/*
+ * Indentation between elements is dropped while parsing, but text that
+ * is all blanks is data when it is an element's whole content: a tag
+ * value may be " " or a line break.
+ */
+static void test_blank_values_kept(void)
+{
+	static const char doc_text[] =
+	    "<R>\n  <tagSet>\n    <item>\n      <key>a</key>\n"
+	    "      <value>   </value>\n    </item>\n    <item>\n"
+	    "      <key>b</key>\n      <value>\n</value>\n    </item>\n"
+	    "    <item><key>c</key><value></value></item>\n"
+	    "    <item><key>d</key><value>  x  </value></item>\n"
+	    "    <item><key>e</key><value> &#32;\t</value></item>\n"
+	    "  </tagSet>\n</R>\n";
+	static const char *const want[] = { "   ", "\n", "", "  x  ", "  \t" };
+	struct ams_xml_doc *doc = NULL;
+	struct ams_err err = AMS_ERR_INIT;
+	struct ams_buf sb = AMS_BUF_INIT;
+	const struct ams_xml_node *item;
+	size_t i = 0;
+
+	CHECK_RC(AMS_OK, ams_xml_parse(&doc, doc_text, strlen(doc_text), &err),
+		 &err);
+	if (!doc)
+		return;
+	for (item = ams_xml_find(ams_xml_root(doc), "tagSet/item"); item;
+	     item = ams_xml_next(item), i++) {
+		ams_buf_reset(&sb);
+		ams_xml_text(&sb, ams_xml_find(item, "value"));
+		CHECK(i < ARRAY_SIZE(want) && !strcmp(want[i], sb.buf));
+	}
+	CHECK_INT_EQ(5, (long long)i);
+	ams_buf_release(&sb);
+	ams_xml_free(doc);
+}
+
 static void test_malformed(void)
 {
 	static const char *const bad[] = {
@@ -444,6 +481,8 @@ int main(void)
 	     "3,000 parses on a shared context, failures among them");
 	TEST(test_assume_role, "AssumeRole: credentials by path");
 	TEST(test_namespaces_and_entities, "namespaces ignored, text decoded");
+	TEST(test_blank_values_kept,
+	     "blank text that is a whole value is kept");
 	TEST(test_malformed, "malformed documents fail with EPARSE");
 	test_hostile();
 	TEST(test_no_network, "no document reaches the network");
