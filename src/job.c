@@ -109,6 +109,15 @@ struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 	return &job->items[region * job->nr_accounts + account];
 }
 
+struct ams_err *ams_job_account_err(struct ams_job_account *a)
+{
+	if (!a->assume_err) {
+		a->assume_err = xmalloc(sizeof(*a->assume_err));
+		ams_err_clear(a->assume_err);
+	}
+	return a->assume_err;
+}
+
 size_t ams_job_item_nr_written(const struct ams_job_item *it)
 {
 	uint64_t m = it->written;
@@ -163,6 +172,7 @@ void ams_job_release(struct ams_job *job)
 	for (i = 0; i < job->nr_accounts; i++) {
 		free(job->accounts[i].id);
 		free(job->accounts[i].role_arn);
+		free(job->accounts[i].assume_err);
 	}
 	free(job->accounts);
 	for (i = 0; i < job->nr_items; i++) {

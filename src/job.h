@@ -133,8 +133,9 @@ struct ams_job_account {
 	char *role_arn;
 	const char *via; /* "account", or the org/OU ARN it came from */
 	enum ams_outcome assume;
-	struct ams_err assume_err;
-	void *identity; /* the assumed identity, owned by the runner */
+	struct ams_err
+	    *assume_err; /* why AssumeRole failed; NULL: it did not */
+	void *identity;	 /* the assumed identity, owned by the runner */
 };
 
 /* One (region, account) pair: the shared AMI as the target sees it. */
@@ -224,6 +225,8 @@ void ams_job_release(struct ams_job *job);
 
 struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 				  size_t account);
+/* The account's AssumeRole error record, allocated (empty) on first use. */
+struct ams_err *ams_job_account_err(struct ams_job_account *a);
 /* How many tags it->written names. */
 size_t ams_job_item_nr_written(const struct ams_job_item *it);
 /* The item's error record, allocated (empty) on first use. */

@@ -231,7 +231,13 @@ static void w_accounts(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_str(w, a->role_arn);
 		ams_json_w_key(w, "assume_role");
 		ams_json_w_str(w, ams_outcome_name(a->assume));
-		w_err(w, &a->assume_err, "assume-role");
+		if (a->assume_err) {
+			w_err(w, a->assume_err, "assume-role");
+		} else {
+			static const struct ams_err none = AMS_ERR_INIT;
+
+			w_err(w, &none, "assume-role");
+		}
 		ams_json_w_end(w);
 	}
 	ams_json_w_end(w);

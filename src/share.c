@@ -1104,7 +1104,7 @@ static bool assume_failed(struct share_runner *r, size_t a,
 		return false;
 	if (acct->assume != AMS_OUT_FAILED) {
 		acct->assume = AMS_OUT_FAILED;
-		ams_err_copy(&acct->assume_err, res->err);
+		ams_err_copy(ams_job_account_err(acct), res->err);
 	}
 	return true;
 }
@@ -1189,13 +1189,13 @@ static void start_item(struct share_runner *r, size_t region, size_t a)
 	it->started_ms = ams_clock_mono_ms();
 	if (job->accounts[a].assume == AMS_OUT_FAILED) {
 		ams_share_item_fail(it, "assume-role",
-				    &job->accounts[a].assume_err);
+				    ams_job_account_err(&job->accounts[a]));
 		return;
 	}
 	id = ams_share_account_identity(r, a, &err);
 	if (!id) {
 		job->accounts[a].assume = AMS_OUT_FAILED;
-		ams_err_copy(&job->accounts[a].assume_err, &err);
+		ams_err_copy(ams_job_account_err(&job->accounts[a]), &err);
 		ams_share_item_fail(it, "assume-role", &err);
 		return;
 	}
