@@ -161,7 +161,6 @@ int main(int argc, char **argv)
 		fputs("amishare: fatal: cannot initialise libcurl\n", stderr);
 		return AMS_EXIT_FAILED;
 	}
-	git_libgit2_init();
 	xmlInitParser();
 
 	rc = dispatch(argc, argv);
@@ -170,7 +169,6 @@ int main(int argc, char **argv)
 	ams_log_forget_secrets();
 	ams_xml_cleanup();
 	xmlCleanupParser();
-	git_libgit2_shutdown();
 	curl_global_cleanup();
 	return rc;
 }
