@@ -100,6 +100,15 @@ struct ams_http {
 	int wake_fd;	     /* eventfd: ams_http_wakeup() */
 	bool curl_timer_set; /* libcurl asked for a timeout action */
 	uint64_t curl_due_ms;
+	/*
+	 * Per descriptor number: FD_OURS for connection sockets opened and
+	 * closed through our callbacks, FD_IN_EPOLL with the events in the
+	 * set, FD_WANTED while libcurl watches it. A connection going idle
+	 * between two requests stays in the set (two epoll_ctl calls less
+	 * per request); an event on it while unwanted takes it out.
+	 */
+	uint32_t *fd_state;
+	size_t fd_cap;
 #endif
 	struct ams_retry_quota quota;
 	uint64_t rng;
@@ -566,6 +575,12 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 	return size * nmemb;
 }
 
+#ifdef USE_EPOLL
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+				    struct curl_sockaddr *addr);
+static int on_close_socket(void *clientp, curl_socket_t fd);
+#endif
+
 /* Options that never change for a handle: set once when it is created. */
 static void configure_once(struct ams_http *h, struct ams_http_slot *s)
 {
@@ -588,6 +603,12 @@ static void configure_once(struct ams_http *h, struct ams_http_slot *s)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
+#ifdef USE_EPOLL
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, h);
+#endif
 }
 
 /*
@@ -977,35 +998,112 @@ static void finish_transfer(struct ams_http *h, CURL *easy, CURLcode rc)
 /* ---- Engine ---------------------------------------------------------- */
 
 #ifdef USE_EPOLL
+#define FD_OURS 0x80000000u
+#define FD_IN_EPOLL 0x40000000u
+#define FD_WANTED 0x20000000u
+#define FD_EVENTS (EPOLLIN | EPOLLOUT)
+
+static uint32_t *fd_state(struct ams_http *h, curl_socket_t fd)
+{
+	size_t n;
+
+	if (fd < 0)
+		return NULL;
+	if ((size_t)fd >= h->fd_cap) {
+		n = h->fd_cap ? h->fd_cap : 64;
+		while (n <= (size_t)fd)
+			n *= 2;
+		h->fd_state = xreallocarray(h->fd_state, n, sizeof(uint32_t));
+		memset(h->fd_state + h->fd_cap, 0,
+		       (n - h->fd_cap) * sizeof(uint32_t));
+		h->fd_cap = n;
+	}
+	return &h->fd_state[fd];
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: a connection socket, marked as ours. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	struct ams_http *h = clientp;
+	curl_socket_t fd;
+	uint32_t *st;
+
+	(void)purpose;
+	fd =
+	    socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+	st = fd_state(h, fd);
+	if (st)
+		*st = FD_OURS;
+	return fd;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION: closing takes it out of the epoll set. */
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+	struct ams_http *h = clientp;
+	uint32_t *st = fd_state(h, fd);
+
+	if (st)
+		*st = 0;
+	return close(fd);
+}
+
 /* CURLMOPT_SOCKETFUNCTION: mirror what libcurl wants to watch in epoll. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 		     void *socketp)
 {
 	struct ams_http *h = userp;
 	struct epoll_event ev;
-	int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	uint32_t *st = fd_state(h, fd);
+	int op;
 
 	(void)easy;
+	(void)socketp;
+	if (!st)
+		return -1;
 	if (what == CURL_POLL_REMOVE) {
-		if (socketp)
+		/*
+		 * Only our connection sockets stay in the set: others (the
+		 * resolver's) may be closed behind our back, and a number
+		 * reused with the same events would then never be added.
+		 */
+		if ((*st & FD_IN_EPOLL) && !(*st & FD_OURS)) {
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
-		curl_multi_assign(h->multi, fd, NULL);
+			*st = 0;
+		}
+		*st &= ~FD_WANTED;
 		return 0;
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
 		    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
 	ev.data.fd = fd;
+	if ((*st & FD_IN_EPOLL) && (*st & FD_EVENTS) == ev.events) {
+		*st |= FD_WANTED;
+		return 0;
+	}
+	op = (*st & FD_IN_EPOLL) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	if (epoll_ctl(h->epfd, op, fd, &ev) < 0) {
-		/* A descriptor number reused behind libcurl's back. */
+		/* A descriptor number reused behind our back. */
 		op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 		if (epoll_ctl(h->epfd, op, fd, &ev) < 0)
 			return -1;
 	}
-	/* Any non-NULL mark: this socket is in the epoll set. */
-	if (!socketp)
-		curl_multi_assign(h->multi, fd, h);
+	*st = (*st & FD_OURS) | FD_IN_EPOLL | FD_WANTED | ev.events;
 	return 0;
+}
+
+/* An event on a socket libcurl no longer watches: take it out. */
+static bool unwanted(struct ams_http *h, int fd)
+{
+	uint32_t *st = fd_state(h, fd);
+
+	if (!st || (*st & FD_WANTED))
+		return false;
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+	*st &= FD_OURS;
+	return true;
 }
 
 /* CURLMOPT_TIMERFUNCTION: when libcurl wants its timeout action. */
@@ -1047,6 +1145,9 @@ static void close_backend(struct ams_http *h)
 	if (h->wake_fd >= 0)
 		close(h->wake_fd);
 	h->epfd = h->wake_fd = -1;
+	free(h->fd_state);
+	h->fd_state = NULL;
+	h->fd_cap = 0;
 }
 
 static int curl_select_flags(uint32_t events)
@@ -1089,6 +1190,8 @@ static enum ams_code wait_and_act(struct ams_http *h, long wait_ms,
 				sink = 0;
 			continue;
 		}
+		if (unwanted(h, ev[i].data.fd))
+			continue;
 		mc = curl_multi_socket_action(h->multi, ev[i].data.fd,
 					      curl_select_flags(ev[i].events),
 					      &still);

@@ -17,6 +17,8 @@ died or finished) or after --max-seconds. The answer depends on the path:
                               jsonerr:<Code>:<status>  JSON error document
                               echo            like /echo
   /big/<bytes>              200 with a body of that many bytes
+  /linger/<ms>              200, then the idle connection is closed (FIN)
+                            <ms> after the answer
   /echo[...]                200, JSON {method, path, headers, body}
   /_stats                   JSON {connections, requests, keys: {key: n}}
   /_reset                   zeroes the counters
@@ -142,6 +144,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, "reset")
         if parts[:1] == ["status"] and len(parts) == 2:
             return self.send(int(parts[1]), "status %s" % parts[1])
+        if parts[:1] == ["linger"] and len(parts) == 2:
+            conn = self.connection
+            self.send(200, "lingering")
+            threading.Timer(int(parts[1]) / 1000.0,
+                            lambda: conn.shutdown(socket.SHUT_RDWR)).start()
+            return None
         if parts[:1] == ["big"] and len(parts) == 2:
             return self.send(200, b"x" * int(parts[1]))
         if parts[:1] == ["echo"]:

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "clock.h"
 #include "harness.h"
@@ -596,6 +598,59 @@ static void test_connection_reuse(void)
 	ams_http_free(h);
 }
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) /
+		   1e6;
+}
+
+/*
+ * An idle keep-alive connection stays watched between requests. When the
+ * server closes it while another request is waited on, the loop must not
+ * spin on the closed socket; later requests get a new connection (often
+ * under the same descriptor number).
+ */
+static void test_idle_connection_closed(void)
+{
+	struct ams_http_opts o;
+	struct ams_http *h;
+	struct outcome a, b, c;
+	struct ams_err err = AMS_ERR_INIT;
+	double cpu;
+	uint64_t t0;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	memset(&c, 0, sizeof(c));
+	test_opts(&o);
+	o.max_in_flight = 2;
+	h = new_engine(&o);
+	test_server_reset(&srv);
+	/* a's connection goes idle, then is closed 50 ms into b's wait. */
+	submit(h, make_req(h, "/linger/50", &a), &a);
+	submit(h, make_req(h, "/seq/idle/sleep500", &b), &b);
+	cpu = cpu_seconds();
+	t0 = ams_clock_mono_ms();
+	CHECK_RC(AMS_OK, ams_http_run(h, &err), &err);
+	cpu = cpu_seconds() - cpu;
+	printf("#   %llu ms, %.3f s of CPU\n",
+	       (unsigned long long)(ams_clock_mono_ms() - t0), cpu);
+	CHECK_INT_EQ(200, a.status);
+	CHECK_INT_EQ(200, b.status);
+	CHECK(cpu < 0.2);
+	run_one(h, "/status/200", &c, 1);
+	CHECK_INT_EQ(200, c.status);
+	CHECK_INT_EQ(AMS_OK, c.err.code);
+	outcome_release(&a);
+	outcome_release(&b);
+	outcome_release(&c);
+	ams_http_free(h);
+}
+
 struct park_ctx {
 	struct ams_http_req *parked;
 	int preps;
@@ -891,6 +946,8 @@ int main(void)
 	TEST(test_rate_pacing, "rate bucket paces queued requests");
 	TEST(test_body_cap, "response size cap gives AMS_ELIMIT");
 	TEST(test_connection_reuse, "200 requests, 8 in flight, <= 8 conns");
+	TEST(test_idle_connection_closed,
+	     "an idle connection closed by the server: no spin, reconnects");
 	TEST(test_park_resume, "prepare can park; resume and dead parks");
 	TEST(test_stop, "stop cancels queued and abandons running");
 	TEST(test_headers_and_methods, "headers, PUT body, CRLF refused");
