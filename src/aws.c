@@ -673,11 +673,7 @@ void ams_identity_refresh_done(struct ams_identity *id,
 		id->refresh_failed = false;
 	} else {
 		id->refresh_failed = true;
-		if (!id->refresh_err) {
-			id->refresh_err = xmalloc(sizeof(*id->refresh_err));
-			ams_err_clear(id->refresh_err);
-		}
-		ams_err_copy(id->refresh_err, err);
+		ams_err_copy(ams_err_slot(&id->refresh_err), err);
 		if (!id->refresh_err->code)
 			ams_fail(id->refresh_err, AMS_ECREDS,
 				 "cannot refresh credentials");

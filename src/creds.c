@@ -223,7 +223,7 @@ static void refresh_hook(struct ams_identity *id, void *payload)
 	 * AWS's definitive refusal (AccessDenied on AssumeRole, say) stands
 	 * for the run; anything else is asked again after a short pause.
 	 */
-	if (!p->fetching && !cur && p->last_err && p->failed_ms &&
+	if (!p->fetching && !cur && p->last_err &&
 	    (refusal_is_final(p->last_err) ||
 	     ams_clock_mono_ms() - p->failed_ms < AMS_CREDS_MIN_REFETCH_MS)) {
 		ams_identity_refresh_done(id, NULL, p->last_err);

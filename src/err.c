@@ -82,6 +82,22 @@ void ams_err_clear(struct ams_err *err)
 	memset(err, 0, sizeof(*err));
 }
 
+struct ams_err *ams_err_slot(struct ams_err **slot)
+{
+	if (!*slot) {
+		*slot = xmalloc(sizeof(**slot));
+		ams_err_clear(*slot);
+	}
+	return *slot;
+}
+
+const struct ams_err *ams_err_or_none(const struct ams_err *err)
+{
+	static const struct ams_err none = AMS_ERR_INIT;
+
+	return err ? err : &none;
+}
+
 void ams_err_copy(struct ams_err *dst, const struct ams_err *src)
 {
 	if (dst && dst->code == AMS_OK && src && src->code != AMS_OK)

@@ -65,6 +65,13 @@ enum ams_code ams_fail_aws(struct ams_err *err, long http_status,
 /* Adds "context: " in front of an existing message. */
 void ams_err_prefix(struct ams_err *err, const char *fmt, ...) AMS_PRINTF(2, 3);
 void ams_err_clear(struct ams_err *err);
+/*
+ * *slot, allocated and cleared on first use: records that exist only once
+ * something fails (owned by whoever holds slot; free() releases them).
+ */
+struct ams_err *ams_err_slot(struct ams_err **slot);
+/* err, or an empty record when err is NULL (for reading). */
+const struct ams_err *ams_err_or_none(const struct ams_err *err);
 /* Copies src into dst if dst holds no error yet. */
 void ams_err_copy(struct ams_err *dst, const struct ams_err *src);
 /* A short stable name for a code: "usage", "aws", "network", ... */

@@ -125,10 +125,8 @@ enum ams_code ams_file_atomic_commit(struct ams_file_atomic *f,
 		return ams_fail(err, AMS_EIO, "%s: not open", f->what);
 	if (!saved && fsync(f->fd))
 		saved = errno;
-	if (!saved && close(f->fd))
+	if (close(f->fd) && !saved)
 		saved = errno;
-	else if (saved)
-		close(f->fd);
 	f->fd = -1;
 	if (!saved && rename(f->tmp, f->path))
 		saved = errno;

@@ -30,9 +30,9 @@ enum ams_code ams_file_write_atomic(const char *path, const void *data,
 
 /*
  * The same, written in pieces: open, write any number of times, then
- * commit (fsync, rename) or abort (remove the temporary file). After a
- * failed write the file is aborted and later writes and commit report
- * that first error; commit and abort release f.
+ * commit (fsync, rename) or abort (remove the temporary file). A failed
+ * write is kept: later writes do nothing and commit reports it (and
+ * removes the temporary file). Commit and abort release f.
  */
 struct ams_file_atomic {
 	char *path;

@@ -109,15 +109,6 @@ struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 	return &job->items[region * job->nr_accounts + account];
 }
 
-struct ams_err *ams_job_account_err(struct ams_job_account *a)
-{
-	if (!a->assume_err) {
-		a->assume_err = xmalloc(sizeof(*a->assume_err));
-		ams_err_clear(a->assume_err);
-	}
-	return a->assume_err;
-}
-
 size_t ams_job_item_nr_written(const struct ams_job_item *it)
 {
 	uint64_t m = it->written;
@@ -130,18 +121,12 @@ size_t ams_job_item_nr_written(const struct ams_job_item *it)
 
 struct ams_err *ams_job_item_err(struct ams_job_item *it)
 {
-	if (!it->err) {
-		it->err = xmalloc(sizeof(*it->err));
-		ams_err_clear(it->err);
-	}
-	return it->err;
+	return ams_err_slot(&it->err);
 }
 
 const struct ams_err *ams_job_item_err_of(const struct ams_job_item *it)
 {
-	static const struct ams_err none = AMS_ERR_INIT;
-
-	return it->err ? it->err : &none;
+	return ams_err_or_none(it->err);
 }
 
 static void release_region(struct ams_job_region *r)

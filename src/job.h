@@ -225,8 +225,6 @@ void ams_job_release(struct ams_job *job);
 
 struct ams_job_item *ams_job_item(struct ams_job *job, size_t region,
 				  size_t account);
-/* The account's AssumeRole error record, allocated (empty) on first use. */
-struct ams_err *ams_job_account_err(struct ams_job_account *a);
 /* How many tags it->written names. */
 size_t ams_job_item_nr_written(const struct ams_job_item *it);
 /* The item's error record, allocated (empty) on first use. */

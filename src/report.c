@@ -231,13 +231,7 @@ static void w_accounts(struct ams_json_writer *w, const struct ams_job *job)
 		ams_json_w_str(w, a->role_arn);
 		ams_json_w_key(w, "assume_role");
 		ams_json_w_str(w, ams_outcome_name(a->assume));
-		if (a->assume_err) {
-			w_err(w, a->assume_err, "assume-role");
-		} else {
-			static const struct ams_err none = AMS_ERR_INIT;
-
-			w_err(w, &none, "assume-role");
-		}
+		w_err(w, ams_err_or_none(a->assume_err), "assume-role");
 		ams_json_w_end(w);
 	}
 	ams_json_w_end(w);
@@ -342,64 +336,61 @@ static void w_summary(struct ams_json_writer *w, const struct ams_job *job)
 }
 
 /* The report on w (set up by the caller), newline-terminated. */
-static void report_json(struct ams_json_writer *w_, const struct ams_job *job,
+static void report_json(struct ams_json_writer *w, const struct ams_job *job,
 			const struct ams_report_meta *meta)
 {
-	struct ams_json_writer w = *w_;
-	struct ams_buf *out = w.out;
-
-	ams_json_w_object(&w);
-	ams_json_w_key(&w, "schema_version");
-	ams_json_w_u64(&w, AMS_REPORT_SCHEMA_VERSION);
-	ams_json_w_key(&w, "tool");
-	ams_json_w_object(&w);
-	ams_json_w_key(&w, "name");
-	ams_json_w_str(&w, "amishare");
-	ams_json_w_key(&w, "version");
-	ams_json_w_str(&w, AMS_VERSION);
-	ams_json_w_end(&w);
-	ams_json_w_key(&w, "command");
-	ams_json_w_str(&w, meta->command);
-	ams_json_w_key(&w, "status");
-	ams_json_w_str(&w, ams_job_status(job));
-	ams_json_w_key(&w, "revoke");
-	ams_json_w_bool(&w, job->cfg.revoke);
-	ams_json_w_key(&w, "interrupted");
-	ams_json_w_bool(&w, job->interrupted);
-	w_time(&w, "started_at", job->started_at);
-	w_time(&w, "finished_at", job->finished_at);
-	ams_json_w_key(&w, "duration_ms");
-	ams_json_w_u64(&w, job->duration_ms);
-	ams_json_w_key(&w, "source");
-	ams_json_w_object(&w);
-	ams_json_w_key(&w, "account");
-	ams_json_w_str(&w, job->source_account);
-	ams_json_w_key(&w, "arn");
-	ams_json_w_str(&w, job->source_arn);
-	ams_json_w_key(&w, "partition");
-	ams_json_w_str(&w, job->partition);
-	ams_json_w_end(&w);
-	w_inputs(&w, job, meta);
-	ams_json_w_key(&w, "provenance");
+	ams_json_w_object(w);
+	ams_json_w_key(w, "schema_version");
+	ams_json_w_u64(w, AMS_REPORT_SCHEMA_VERSION);
+	ams_json_w_key(w, "tool");
+	ams_json_w_object(w);
+	ams_json_w_key(w, "name");
+	ams_json_w_str(w, "amishare");
+	ams_json_w_key(w, "version");
+	ams_json_w_str(w, AMS_VERSION);
+	ams_json_w_end(w);
+	ams_json_w_key(w, "command");
+	ams_json_w_str(w, meta->command);
+	ams_json_w_key(w, "status");
+	ams_json_w_str(w, ams_job_status(job));
+	ams_json_w_key(w, "revoke");
+	ams_json_w_bool(w, job->cfg.revoke);
+	ams_json_w_key(w, "interrupted");
+	ams_json_w_bool(w, job->interrupted);
+	w_time(w, "started_at", job->started_at);
+	w_time(w, "finished_at", job->finished_at);
+	ams_json_w_key(w, "duration_ms");
+	ams_json_w_u64(w, job->duration_ms);
+	ams_json_w_key(w, "source");
+	ams_json_w_object(w);
+	ams_json_w_key(w, "account");
+	ams_json_w_str(w, job->source_account);
+	ams_json_w_key(w, "arn");
+	ams_json_w_str(w, job->source_arn);
+	ams_json_w_key(w, "partition");
+	ams_json_w_str(w, job->partition);
+	ams_json_w_end(w);
+	w_inputs(w, job, meta);
+	ams_json_w_key(w, "provenance");
 	if (meta->provenance)
-		meta->provenance(&w, meta->provenance_payload);
+		meta->provenance(w, meta->provenance_payload);
 	else
-		ams_json_w_null(&w);
-	ams_json_w_key(&w, "organizations");
-	ams_json_w_object(&w);
-	ams_json_w_key(&w, "role_arn");
-	ams_json_w_str(&w, job->cfg.org_role_arn);
-	ams_json_w_key(&w, "accounts_found");
-	ams_json_w_u64(&w, job->org_accounts);
-	w_err(&w, &job->org_err, job->org_step);
-	ams_json_w_end(&w);
-	w_images(&w, job);
-	w_accounts(&w, job);
-	w_results(&w, job);
-	w_summary(&w, job);
-	ams_json_w_end(&w);
-	ams_json_w_finish(&w, NULL);
-	ams_buf_addch(out, '\n');
+		ams_json_w_null(w);
+	ams_json_w_key(w, "organizations");
+	ams_json_w_object(w);
+	ams_json_w_key(w, "role_arn");
+	ams_json_w_str(w, job->cfg.org_role_arn);
+	ams_json_w_key(w, "accounts_found");
+	ams_json_w_u64(w, job->org_accounts);
+	w_err(w, &job->org_err, job->org_step);
+	ams_json_w_end(w);
+	w_images(w, job);
+	w_accounts(w, job);
+	w_results(w, job);
+	w_summary(w, job);
+	ams_json_w_end(w);
+	ams_json_w_finish(w, NULL);
+	ams_buf_addch(w->out, '\n');
 }
 
 void ams_report_json(struct ams_buf *out, const struct ams_job *job,

@@ -1002,28 +1002,6 @@ static void managed_tags(struct ams_tags *out, const struct ams_job *job,
 	}
 }
 
-/*
- * The desired tags the target lacks or holds with another value, into
- * out, and as bits of reg->desired into *mask.
- */
-static void missing_tags(struct ams_tags *out, uint64_t *mask,
-			 const struct ams_job_region *reg,
-			 const struct ams_tags *have)
-{
-	size_t i;
-
-	*mask = 0;
-	for (i = 0; i < reg->desired.n && i < 64; i++) {
-		const struct ams_tag *t = &reg->desired.v[i];
-		const char *v = ams_tags_get(have, t->key);
-
-		if (!v || strcmp(v, t->value)) {
-			ams_tags_set(out, t->key, t->value);
-			*mask |= UINT64_C(1) << i;
-		}
-	}
-}
-
 /* Writes (or checks) the item's tags, given the target's own. */
 static void write_target_tags(struct share_runner *r, size_t region, size_t a,
 			      const struct ams_tags *before)
@@ -1044,7 +1022,7 @@ static void write_target_tags(struct share_runner *r, size_t region, size_t a,
 	if (job->cfg.revoke)
 		managed_tags(change, job, reg, before);
 	else
-		missing_tags(change, &it->written, reg, before);
+		it->written = ams_tags_missing(change, &reg->desired, before);
 	if (!change->n) {
 		it->unchanged = true;
 		item_next(r, it);
@@ -1104,7 +1082,7 @@ static bool assume_failed(struct share_runner *r, size_t a,
 		return false;
 	if (acct->assume != AMS_OUT_FAILED) {
 		acct->assume = AMS_OUT_FAILED;
-		ams_err_copy(ams_job_account_err(acct), res->err);
+		ams_err_copy(ams_err_slot(&acct->assume_err), res->err);
 	}
 	return true;
 }
@@ -1189,13 +1167,13 @@ static void start_item(struct share_runner *r, size_t region, size_t a)
 	it->started_ms = ams_clock_mono_ms();
 	if (job->accounts[a].assume == AMS_OUT_FAILED) {
 		ams_share_item_fail(it, "assume-role",
-				    ams_job_account_err(&job->accounts[a]));
+				    ams_err_slot(&job->accounts[a].assume_err));
 		return;
 	}
 	id = ams_share_account_identity(r, a, &err);
 	if (!id) {
 		job->accounts[a].assume = AMS_OUT_FAILED;
-		ams_err_copy(ams_job_account_err(&job->accounts[a]), &err);
+		ams_err_copy(ams_err_slot(&job->accounts[a].assume_err), &err);
 		ams_share_item_fail(it, "assume-role", &err);
 		return;
 	}

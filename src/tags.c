@@ -90,17 +90,22 @@ void ams_tags_sort(struct ams_tags *t)
 		qsort(t->v, t->n, sizeof(*t->v), cmp_tag);
 }
 
-void ams_tags_missing(struct ams_tags *out, const struct ams_tags *want,
-		      const struct ams_tags *is)
+uint64_t ams_tags_missing(struct ams_tags *out, const struct ams_tags *want,
+			  const struct ams_tags *is)
 {
+	uint64_t mask = 0;
 	size_t i;
 
 	for (i = 0; i < want->n; i++) {
 		const char *have = ams_tags_get(is, want->v[i].key);
 
-		if (!have || strcmp(have, want->v[i].value))
+		if (!have || strcmp(have, want->v[i].value)) {
 			ams_tags_set(out, want->v[i].key, want->v[i].value);
+			if (i < 64)
+				mask |= UINT64_C(1) << i;
+		}
 	}
+	return mask;
 }
 
 static bool matches_any(const char *key, char *const *globs, size_t n)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "err.h"
@@ -41,10 +42,11 @@ void ams_tags_sort(struct ams_tags *t);
 
 /*
  * Appends to *out the tags of want that have is missing or holds with a
- * different value: what a write must carry to make is hold want.
+ * different value: what a write must carry to make is hold want. Returns
+ * them as bits too: bit i for want->v[i] (the first 64).
  */
-void ams_tags_missing(struct ams_tags *out, const struct ams_tags *want,
-		      const struct ams_tags *is);
+uint64_t ams_tags_missing(struct ams_tags *out, const struct ams_tags *want,
+			  const struct ams_tags *is);
 
 /*
  * True when key passes the filters: it does not start with the reserved
