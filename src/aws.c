@@ -1153,6 +1153,7 @@ static void call_done(struct ams_http_req *req, void *payload)
 	struct ams_aws_call *call = payload;
 	struct ams_aws_result res;
 	char rid[96];
+	uint64_t now;
 
 	if (call->waiting)
 		remove_waiter(call->id, call);
@@ -1180,6 +1181,12 @@ static void call_done(struct ams_http_req *req, void *payload)
 	res.attempts = req->attempts;
 	res.elapsed_ms = req->end_ms - req->submit_ms;
 	call->done(&res, call->payload);
+	/* After done: a follow-up call it submitted keeps them warm. */
+	now = ams_clock_mono_ms();
+	ams_ratelimit_put_bucket(call->aws->rl, req->bucket, now);
+	ams_ratelimit_put_quota(call->aws->rl, req->quota, now);
+	req->bucket = NULL;
+	req->quota = NULL;
 	release_call(call);
 }
 

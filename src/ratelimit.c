@@ -9,10 +9,13 @@
  * spent. A throttle lowers the refill rate and the burst (set_rate); the
  * tokens already promised stay promised. The registry is a chained hash
  * table whose entries are allocated one by one, so pointers handed out
- * never move.
+ * never move. Entries are counted references: one nobody holds is freed
+ * as soon as it is at rest (a new entry would behave the same), so the
+ * table holds the recently used keys, not every key a run ever used.
  */
 #include "ratelimit.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,8 +180,12 @@ void ams_retry_quota_release(struct ams_retry_quota *q, unsigned amount)
 enum entry_kind { ENTRY_BUCKET, ENTRY_QUOTA };
 
 struct entry {
-	struct entry *next;
+	struct entry *next; /* hash chain */
+	/* On the idle list: nobody holds it, but it is not at rest yet. */
+	struct entry *idle_prev, *idle_next;
+	bool idle;
 	enum entry_kind kind;
+	unsigned refs;
 	union {
 		struct ams_rate_bucket bucket;
 		struct ams_retry_quota quota;
@@ -190,6 +197,7 @@ struct ams_ratelimit {
 	struct entry **slots;
 	size_t nslots; /* power of two */
 	size_t count;
+	struct entry *idle_head, *idle_tail;
 };
 
 struct ams_ratelimit *ams_ratelimit_new(void)
@@ -265,6 +273,7 @@ static struct entry *lookup(struct ams_ratelimit *rl, const char *key,
 	for (e = rl->slots[h]; e; e = e->next)
 		if (e->kind == kind && !strcmp(e->key, key)) {
 			*created = false;
+			e->refs++;
 			return e;
 		}
 	if (rl->count + 1 > rl->nslots) {
@@ -273,6 +282,7 @@ static struct entry *lookup(struct ams_ratelimit *rl, const char *key,
 	}
 	e = xcalloc(1, sizeof(*e) + keylen + 1);
 	e->kind = kind;
+	e->refs = 1;
 	memcpy(e->key, key, keylen + 1);
 	e->next = rl->slots[h];
 	rl->slots[h] = e;
@@ -320,4 +330,130 @@ struct ams_retry_quota *ams_ratelimit_quota(struct ams_ratelimit *rl,
 size_t ams_ratelimit_size(const struct ams_ratelimit *rl)
 {
 	return rl->count;
+}
+
+/* Tokens at now_ms, without changing the bucket. */
+static double tokens_at(const struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	double t = b->tokens;
+
+	if (now_ms > b->last_ms)
+		t += (double)(now_ms - b->last_ms) * b->refill_per_s / 1000.0;
+	return t;
+}
+
+/*
+ * Whether a new entry for the same key would behave exactly like this
+ * one: a documented bucket back at its rate and burst and full again, a
+ * full quota. An unlimited bucket rests only while it has learnt nothing:
+ * its count of recent successes sets the rate of its first throttle.
+ */
+static bool at_rest(const struct entry *e, uint64_t now_ms)
+{
+	const struct ams_rate_bucket *b = &e->u.bucket;
+
+	if (e->kind == ENTRY_QUOTA)
+		return e->u.quota.available >= e->u.quota.capacity;
+	if (b->unlimited)
+		return !b->window_ok && !b->cut_ms;
+	return !b->cut_ms && b->refill_per_s == b->ceiling_per_s &&
+	       b->capacity == b->full_capacity &&
+	       tokens_at(b, now_ms) >= b->capacity - 1e-9;
+}
+
+static void idle_unlink(struct ams_ratelimit *rl, struct entry *e)
+{
+	if (e->idle_prev)
+		e->idle_prev->idle_next = e->idle_next;
+	else
+		rl->idle_head = e->idle_next;
+	if (e->idle_next)
+		e->idle_next->idle_prev = e->idle_prev;
+	else
+		rl->idle_tail = e->idle_prev;
+	e->idle_prev = e->idle_next = NULL;
+	e->idle = false;
+}
+
+static void idle_append(struct ams_ratelimit *rl, struct entry *e)
+{
+	e->idle_prev = rl->idle_tail;
+	e->idle_next = NULL;
+	if (rl->idle_tail)
+		rl->idle_tail->idle_next = e;
+	else
+		rl->idle_head = e;
+	rl->idle_tail = e;
+	e->idle = true;
+}
+
+static void evict(struct ams_ratelimit *rl, struct entry *e)
+{
+	struct entry **pp =
+	    &rl->slots[hash_key(e->key, e->kind) & (rl->nslots - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->next;
+	*pp = e->next;
+	if (e->idle)
+		idle_unlink(rl, e);
+	rl->count--;
+	free(e);
+}
+
+/*
+ * Looks at the two oldest idle entries: one held again leaves the list
+ * (its holder puts it back), one at rest goes, one still busy moves to
+ * the end. Each release does this, so the list drains as fast as it
+ * fills once its entries come to rest.
+ */
+static void sweep(struct ams_ratelimit *rl, uint64_t now_ms)
+{
+	struct entry *e = rl->idle_head, *next;
+	int i;
+
+	for (i = 0; i < 2 && e; i++, e = next) {
+		next = e->idle_next;
+		if (e->refs) {
+			idle_unlink(rl, e);
+		} else if (at_rest(e, now_ms)) {
+			evict(rl, e);
+		} else if (next) {
+			idle_unlink(rl, e);
+			idle_append(rl, e);
+		} else {
+			break;
+		}
+	}
+}
+
+static void put(struct ams_ratelimit *rl, struct entry *e, uint64_t now_ms)
+{
+	if (e->refs && --e->refs == 0 && !e->idle) {
+		if (at_rest(e, now_ms))
+			evict(rl, e);
+		else
+			idle_append(rl, e);
+	}
+	sweep(rl, now_ms);
+}
+
+void ams_ratelimit_put_bucket(struct ams_ratelimit *rl,
+			      struct ams_rate_bucket *b, uint64_t now_ms)
+{
+	if (rl && b)
+		put(rl,
+		    (struct entry *)((char *)b -
+				     offsetof(struct entry, u.bucket)),
+		    now_ms);
+}
+
+void ams_ratelimit_put_quota(struct ams_ratelimit *rl,
+			     struct ams_retry_quota *q, uint64_t now_ms)
+{
+	if (rl && q)
+		put(rl,
+		    (struct entry *)((char *)q -
+				     offsetof(struct entry, u.quota)),
+		    now_ms);
 }

@@ -29,6 +29,10 @@
  *
  * struct ams_ratelimit is a registry that hands out stable pointers to
  * buckets and quotas by key, so callers share them without owning them.
+ * Each lookup takes a reference that the caller gives back with
+ * ams_ratelimit_put_bucket() or _put_quota(); an entry nobody holds is
+ * freed once a new one would behave the same, so a run over thousands of
+ * accounts and Regions holds only the entries in use or still recovering.
  */
 #ifndef AMS_RATELIMIT_H
 #define AMS_RATELIMIT_H
@@ -108,7 +112,8 @@ void ams_ratelimit_free(struct ams_ratelimit *rl);
 /*
  * The bucket named key (copied), created full at now_ms with capacity and
  * refill_per_s on first use; later calls return the same bucket whatever
- * they pass. The pointer stays valid until ams_ratelimit_free().
+ * they pass while it is held or recovering. The pointer stays valid until
+ * the caller puts it back (or ams_ratelimit_free()).
  */
 struct ams_rate_bucket *ams_ratelimit_bucket(struct ams_ratelimit *rl,
 					     const char *key, double capacity,
@@ -121,6 +126,19 @@ struct ams_rate_bucket *ams_ratelimit_adaptive(struct ams_ratelimit *rl,
 /* The retry quota named key, created with capacity on first use. */
 struct ams_retry_quota *ams_ratelimit_quota(struct ams_ratelimit *rl,
 					    const char *key, unsigned capacity);
+/*
+ * Gives back one reference to a bucket or quota from the lookups above
+ * (NULL is fine). An entry nobody holds is freed at once if it is at
+ * rest: a documented bucket at its own rate and burst and full again, an
+ * unlimited bucket that has counted no success yet, a full quota.
+ * Otherwise it waits on an idle list that every put sweeps a little, and
+ * a lookup of the same key meanwhile gets it back with its state. The
+ * pointer must not be used after the put.
+ */
+void ams_ratelimit_put_bucket(struct ams_ratelimit *rl,
+			      struct ams_rate_bucket *b, uint64_t now_ms);
+void ams_ratelimit_put_quota(struct ams_ratelimit *rl,
+			     struct ams_retry_quota *q, uint64_t now_ms);
 /* Number of buckets plus quotas held (for tests and memory figures). */
 size_t ams_ratelimit_size(const struct ams_ratelimit *rl);
 

@@ -150,6 +150,116 @@ static void test_registry(void)
 	ams_ratelimit_free(rl);
 }
 
+static void test_registry_eviction(void)
+{
+	struct ams_ratelimit *rl = ams_ratelimit_new();
+	struct ams_rate_bucket *a, *b;
+	struct ams_retry_quota *q;
+	const char *k = "111111111111/us-east-1/ec2/CreateTags";
+
+	/* Held twice: the first put frees nothing. */
+	a = ams_ratelimit_bucket(rl, k, 100, 5, 1000);
+	b = ams_ratelimit_bucket(rl, k, 1, 1, 1000);
+	CHECK(a == b);
+	CHECK_INT_EQ(0, ams_rate_bucket_reserve(a, 1000));
+	ams_ratelimit_put_bucket(rl, b, 1000);
+	CHECK_INT_EQ(1, ams_ratelimit_size(rl));
+	/* Not full yet (99 of 100): it waits, and keeps its state. */
+	ams_ratelimit_put_bucket(rl, a, 1000);
+	CHECK_INT_EQ(1, ams_ratelimit_size(rl));
+	a = ams_ratelimit_bucket(rl, k, 100, 5, 1100);
+	CHECK(a->tokens < 100);
+	ams_ratelimit_put_bucket(rl, a, 1100);
+	/* 200 ms later it is full again: the next put sweeps it away. */
+	q = ams_ratelimit_quota(rl, "111111111111/us-east-1", 500);
+	CHECK_INT_EQ(2, ams_ratelimit_size(rl));
+	ams_ratelimit_put_quota(rl, q, 1300);
+	CHECK_INT_EQ(0, ams_ratelimit_size(rl));
+	/* A new bucket for the key starts full, as the old one was. */
+	a = ams_ratelimit_bucket(rl, k, 100, 5, 1300);
+	CHECK(a->tokens == 100);
+	ams_ratelimit_put_bucket(rl, a, 1300);
+	CHECK_INT_EQ(0, ams_ratelimit_size(rl));
+	ams_ratelimit_free(rl);
+}
+
+static void test_registry_keeps_learnt_state(void)
+{
+	struct ams_ratelimit *rl = ams_ratelimit_new();
+	struct ams_rate_bucket *a, *c;
+	struct ams_retry_quota *q;
+	const char *k = "111111111111/us-east-1/ec2/DescribeImages";
+	unsigned i;
+
+	/* A throttled bucket stays until back at its documented rate. */
+	a = ams_ratelimit_bucket(rl, k, 100, 20, 0);
+	CHECK(ams_rate_bucket_throttled(a, 0, 10));
+	ams_ratelimit_put_bucket(rl, a, 20);
+	for (i = 0; i < 100; i++) {
+		q = ams_ratelimit_quota(rl, "q", 500);
+		ams_ratelimit_put_quota(rl, q, 30 + i);
+	}
+	CHECK_INT_EQ(1, ams_ratelimit_size(rl));
+	a = ams_ratelimit_bucket(rl, k, 100, 20, 200);
+	CHECK(a->refill_per_s == 14.0);
+	ams_ratelimit_put_bucket(rl, a, 200);
+	/* An unlimited bucket that counted successes keeps them. */
+	c = ams_ratelimit_adaptive(rl, "111111111111/us-east-1/sts/AssumeRole",
+				   0);
+	ams_rate_bucket_ok(c, 5);
+	ams_ratelimit_put_bucket(rl, c, 5);
+	CHECK_INT_EQ(2, ams_ratelimit_size(rl));
+	c = ams_ratelimit_adaptive(rl, "111111111111/us-east-1/sts/AssumeRole",
+				   6);
+	CHECK_INT_EQ(1, c->window_ok);
+	ams_ratelimit_put_bucket(rl, c, 6);
+	/* A spent quota stays until refunded to full. */
+	q = ams_ratelimit_quota(rl, "111111111111/us-east-1", 500);
+	CHECK(ams_retry_quota_acquire(q, 5));
+	ams_ratelimit_put_quota(rl, q, 300);
+	CHECK_INT_EQ(3, ams_ratelimit_size(rl));
+	q = ams_ratelimit_quota(rl, "111111111111/us-east-1", 500);
+	CHECK_INT_EQ(495, q->available);
+	ams_retry_quota_release(q, 5);
+	ams_ratelimit_put_quota(rl, q, 300);
+	CHECK_INT_EQ(2, ams_ratelimit_size(rl));
+	ams_ratelimit_free(rl);
+}
+
+static void test_registry_bounded(void)
+{
+	struct ams_ratelimit *rl = ams_ratelimit_new();
+	char key[64];
+	size_t peak = 0;
+	unsigned i;
+
+	/*
+	 * 12,000 keys used once each at 2,000 calls a second, 64 at a time,
+	 * as a run over 1,000 accounts and 4 Regions does: the registry
+	 * holds what is in flight and still refilling, not every key.
+	 */
+	struct ams_rate_bucket *held[64] = { 0 };
+
+	for (i = 0; i < 12000; i++) {
+		uint64_t now = i / 2;
+
+		if (held[i % 64])
+			ams_ratelimit_put_bucket(rl, held[i % 64], now);
+		snprintf(key, sizeof(key), "%012u/r%u/ec2/A%u", i / 12, i % 4,
+			 i % 3);
+		held[i % 64] = ams_ratelimit_bucket(rl, key, 100, 20, now);
+		ams_rate_bucket_reserve(held[i % 64], now);
+		if (ams_ratelimit_size(rl) > peak)
+			peak = ams_ratelimit_size(rl);
+	}
+	for (i = 0; i < 64; i++)
+		ams_ratelimit_put_bucket(rl, held[i], 6000 + 1000);
+	CHECK(peak < 300);
+	/* The last puts sweep two each: everything has come to rest. */
+	CHECK_INT_EQ(0, ams_ratelimit_size(rl));
+	ams_ratelimit_free(rl);
+}
+
 int main(void)
 {
 	TEST(test_unlimited, "an unlimited bucket never waits");
@@ -164,5 +274,11 @@ int main(void)
 	     "slowly to its rate and burst");
 	TEST(test_registry,
 	     "the registry hands out one adaptive bucket per key");
+	TEST(test_registry_eviction,
+	     "an entry nobody holds goes once a new one would be the same");
+	TEST(test_registry_keeps_learnt_state,
+	     "throttled buckets, learnt successes and spent quotas stay");
+	TEST(test_registry_bounded,
+	     "12,000 keys used once: the registry holds the recent ones");
 	return test_done();
 }
