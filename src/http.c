@@ -349,7 +349,13 @@ static void recycle(struct ams_http_req *req)
 	ams_wipe(body.buf, body.len);
 	reset_buf(&body);
 	reset_buf(&hdrs);
-	reset_buf(&resp);
+	/*
+	 * Answers are not pooled: a request waiting in the queue should not
+	 * hold the memory of an earlier answer, which may carry credentials
+	 * (AssumeRole), so it is wiped. The next one is allocated at its own
+	 * size (body_size_hint).
+	 */
+	ams_buf_release_secure(&resp);
 	memset(req, 0, sizeof(*req));
 	req->body = body;
 	req->resp_headers = hdrs;
@@ -538,6 +544,25 @@ void ams_http_req_resume(struct ams_http_req *req)
 
 /* ---- Transfers ------------------------------------------------------- */
 
+/*
+ * The size to allocate for a response body at its first piece (n bytes):
+ * its Content-Length when given and within max, so the body is stored in
+ * one allocation of the right size.
+ */
+static size_t body_size_hint(const struct ams_http_req *req, size_t n,
+			     size_t max)
+{
+	struct ams_str cl = ams_http_resp_header(req, "Content-Length");
+	size_t len = 0, i;
+
+	for (i = 0; i < cl.len; i++) {
+		if (cl.ptr[i] < '0' || cl.ptr[i] > '9' || len > max / 10)
+			return n;
+		len = len * 10 + (size_t)(cl.ptr[i] - '0');
+	}
+	return cl.len && len > n && len <= max ? len : n;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 {
 	struct ams_http_req *req = userp;
@@ -549,6 +574,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 		req->too_big = true;
 		return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
 	}
+	if (!req->resp_body.alloc)
+		ams_buf_grow(&req->resp_body, body_size_hint(req, n, max));
 	ams_buf_add(&req->resp_body, data, n);
 	return n;
 }
@@ -591,6 +618,12 @@ static void configure_once(struct ams_http *h, struct ams_http_slot *s)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	/*
+	 * AWS answers here are a few KiB: an 8 KiB receive buffer reads most
+	 * in one call and halves libcurl's default per handle (16 KiB, times
+	 * the in-flight limit).
+	 */
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
 			 h->opts.http_version == 2
 			     ? (long)CURL_HTTP_VERSION_2TLS
