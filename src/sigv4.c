@@ -296,8 +296,17 @@ static uint32_t *find_slot(struct ams_sigv4_cache *c,
 }
 
 /*
+ * At most this many keys are kept (52 KiB). A run over thousands of
+ * accounts moves through them a few at a time and uses each key a few
+ * times in a row, so a bounded table that starts over when full keeps
+ * nearly every hit and not every key of the run.
+ */
+#define CACHE_MAX_KEYS 512
+
+/*
  * Makes room for one more key: drops the keys of other dates than date
- * (a long run crossing midnight) and grows the table when still needed.
+ * (a long run crossing midnight), grows the table when still needed, and
+ * empties it instead when it is at its bound.
  */
 static void make_room(struct ams_sigv4_cache *c, const char *date)
 {
@@ -310,6 +319,11 @@ static void make_room(struct ams_sigv4_cache *c, const char *date)
 			c->keys[kept++] = c->keys[i];
 	ams_wipe(c->keys + kept, (c->nkeys - kept) * sizeof(*c->keys));
 	c->nkeys = kept;
+	if (c->nkeys + 1 > c->nslots / 2 && c->nslots / 2 >= CACHE_MAX_KEYS) {
+		/* Full at its bound: start over rather than grow. */
+		ams_wipe(c->keys, c->nkeys * sizeof(*c->keys));
+		c->nkeys = 0;
+	}
 	if (c->nkeys + 1 > c->nslots / 2)
 		c->nslots = c->nslots ? 2 * c->nslots : 16;
 	if (c->nkeys + 1 > c->alloc) {

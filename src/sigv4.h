@@ -76,7 +76,7 @@ struct ams_sigv4_header {
  * fetched SHA-256 and one reused digest context, so that a signature
  * costs the payload and canonical-request digests, the secret's
  * fingerprint and one HMAC. Keys of other dates are dropped as the table
- * fills. Not thread-safe: one cache per thread. ams_sigv4_cache_new()
+ * fills, and a table at its bound (512 keys) starts over. Not thread-safe: one cache per thread. ams_sigv4_cache_new()
  * never returns NULL (it stops the program when OpenSSL cannot allocate,
  * like xmalloc); ams_sigv4_cache_free() wipes every key and accepts NULL.
  */

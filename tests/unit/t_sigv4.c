@@ -1271,6 +1271,18 @@ static void test_cache(void)
 	/* The same key over and over: hits only. */
 	for (i = 0; i < 4; i++)
 		cache_case(cache, secrets[0], "ec2", "us-east-1", 0);
+	/*
+	 * More keys than the table's bound (512), each used twice in a row
+	 * as a run over many accounts does: it starts over when full and
+	 * still signs every request right.
+	 */
+	for (i = 0; i < 2 * 1300; i++) {
+		char secret[48];
+
+		snprintf(secret, sizeof(secret),
+			 "account-%04zu-secret-000000000", i / 2);
+		cache_case(cache, secret, "ec2", regions[i / 2 % nr], 0);
+	}
 	ams_sigv4_cache_free(cache);
 	ams_sigv4_cache_free(NULL);
 }
