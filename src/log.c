@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +14,17 @@ static FILE *log_stream;
 /*
  * Registered secrets, indexed by their first four bytes: a run that
  * assumes roles in thousands of accounts holds thousands of session
- * tokens, and every line is scanned once, not once per secret.
+ * tokens, and every line is scanned once, not once per secret. No copy
+ * of a secret is kept: a secret is its length, first four and last eight
+ * bytes and a 64-bit digest of the whole, which a candidate must all
+ * match (a different string matching by chance is only redacted too).
  */
+#define SECRET_TAIL 8
 struct secret {
-	char *text;
+	uint64_t digest;
 	size_t len;
 	size_t next; /* the next secret of the same bucket, + 1; 0: none */
+	unsigned char head[4], tail[SECRET_TAIL];
 };
 static struct secret *secrets;
 static size_t nr_secrets, alloc_secrets;
@@ -45,14 +51,44 @@ int ams_log_enabled(enum ams_log_level level)
 	return level <= log_level;
 }
 
-static size_t bucket_of(const char *p)
+static size_t bucket_of(const void *p)
 {
+	const unsigned char *b = p;
 	uint32_t h = 2166136261u;
 	size_t i;
 
 	for (i = 0; i < 4; i++)
-		h = (h ^ (unsigned char)p[i]) * 16777619u;
+		h = (h ^ b[i]) * 16777619u;
 	return h & (nr_buckets - 1);
+}
+
+/* FNV-1a over the bytes, then a final mix so that every bit counts. */
+static uint64_t digest_of(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The tail to compare: the last SECRET_TAIL bytes, or all of a short one. */
+static size_t tail_len(size_t n)
+{
+	return n < SECRET_TAIL ? n : SECRET_TAIL;
+}
+
+/* Whether the n bytes at p are the secret s. */
+static bool is_secret(const struct secret *s, const char *p, size_t n)
+{
+	size_t t = tail_len(n);
+
+	return s->len == n && !memcmp(s->head, p, 4) &&
+	       !memcmp(s->tail, p + n - t, t) && s->digest == digest_of(p, n);
 }
 
 static void rehash(void)
@@ -63,7 +99,7 @@ static void rehash(void)
 	nr_buckets = nr_buckets ? 2 * nr_buckets : 64;
 	buckets = xcalloc(nr_buckets, sizeof(*buckets));
 	for (i = 0; i < nr_secrets; i++) {
-		b = bucket_of(secrets[i].text);
+		b = bucket_of(secrets[i].head);
 		secrets[i].next = buckets[b];
 		buckets[b] = i + 1;
 	}
@@ -78,8 +114,7 @@ void ams_log_add_secret(const char *secret)
 		return;
 	if (nr_buckets)
 		for (i = buckets[bucket_of(secret)]; i; i = secrets[i - 1].next)
-			if (secrets[i - 1].len == n &&
-			    !memcmp(secrets[i - 1].text, secret, n))
+			if (is_secret(&secrets[i - 1], secret, n))
 				return;
 	if (nr_secrets == alloc_secrets) {
 		alloc_secrets = alloc_secrets ? 2 * alloc_secrets : 16;
@@ -87,8 +122,11 @@ void ams_log_add_secret(const char *secret)
 		    xreallocarray(secrets, alloc_secrets, sizeof(*secrets));
 	}
 	s = &secrets[nr_secrets++];
-	s->text = xstrdup(secret);
+	memset(s, 0, sizeof(*s));
 	s->len = n;
+	s->digest = digest_of(secret, n);
+	memcpy(s->head, secret, 4);
+	memcpy(s->tail, secret + n - tail_len(n), tail_len(n));
 	if (nr_secrets > nr_buckets / 2) {
 		rehash(); /* links the new one too */
 	} else {
@@ -100,10 +138,7 @@ void ams_log_add_secret(const char *secret)
 
 void ams_log_forget_secrets(void)
 {
-	size_t i;
-
-	for (i = 0; i < nr_secrets; i++)
-		ams_free_secret(secrets[i].text);
+	ams_wipe(secrets, nr_secrets * sizeof(*secrets));
 	free(secrets);
 	free(buckets);
 	secrets = NULL;
@@ -119,8 +154,7 @@ static size_t secret_at(const char *p, size_t len)
 
 	for (i = buckets[bucket_of(p)]; i; i = s->next) {
 		s = &secrets[i - 1];
-		if (s->len <= len && s->len > best &&
-		    !memcmp(s->text, p, s->len))
+		if (s->len <= len && s->len > best && is_secret(s, p, s->len))
 			best = s->len;
 	}
 	return best;

@@ -35,8 +35,9 @@ void ams_log_debug(const char *fmt, ...) AMS_PRINTF(1, 2);
 int ams_log_enabled(enum ams_log_level level);
 
 /*
- * Registers a secret (copied; strings shorter than 4 bytes are ignored as
- * too likely to match ordinary text). Safe to call repeatedly.
+ * Registers a secret (strings shorter than 4 bytes are ignored as too
+ * likely to match ordinary text). No copy is kept, only what recognises
+ * it: its length, its ends and a digest. Safe to call repeatedly.
  */
 void ams_log_add_secret(const char *secret);
 /* Replaces every registered secret in sb in place. */
