@@ -99,6 +99,10 @@ static void item_settled(struct share_runner *r, struct ams_job_item *it)
 	if (r->job->cfg.revoke && rs->items_pending && !--rs->items_pending &&
 	    !ams_share_stopping(r))
 		revoke_source(r, it->region);
+	if (r->items_left && r->items_left[it->account] &&
+	    !--r->items_left[it->account] && it->account < r->nr_providers &&
+	    r->providers[it->account])
+		r->finished[r->nr_finished++] = it->account;
 	if (r->in_window && r->in_window[it - r->job->items]) {
 		r->in_window[it - r->job->items] = 0;
 		r->active--;
@@ -1266,12 +1270,29 @@ static void start_targets(struct share_runner *r, size_t region)
 
 /* ---- Driving ---------------------------------------------------------------- */
 
+/*
+ * Frees the credentials of the accounts whose items have all settled.
+ * Called between turns of the engine, where no callback holds one.
+ */
+static void release_finished(struct share_runner *r)
+{
+	size_t i, a;
+
+	for (i = 0; i < r->nr_finished; i++) {
+		a = r->finished[i];
+		ams_creds_provider_free(r->providers[a]);
+		r->providers[a] = NULL;
+	}
+	r->nr_finished = 0;
+}
+
 /* Runs the engine until idle, stopping it when the stop flag is raised. */
 static enum ams_code drive(struct share_runner *r, struct ams_err *err)
 {
 	enum ams_code rc = AMS_OK;
 
 	while (ams_http_pending(r->http)) {
+		release_finished(r);
 		if (!r->stopped && r->env->stop_flag && *r->env->stop_flag) {
 			r->stopped = true;
 			r->job->interrupted = true;
@@ -1384,6 +1405,8 @@ static void runner_release(struct share_runner *r)
 	free(r->providers);
 	free(r->in_window);
 	r->in_window = NULL;
+	free(r->items_left);
+	free(r->finished);
 }
 
 enum ams_code ams_share_run(struct ams_job *job,
@@ -1409,6 +1432,12 @@ enum ams_code ams_share_run(struct ams_job *job,
 	}
 	ams_job_make_items(job);
 	r.in_window = xcalloc(job->nr_items ? job->nr_items : 1, 1);
+	r.items_left = xcalloc(job->nr_accounts ? job->nr_accounts : 1,
+			       sizeof(*r.items_left));
+	r.finished = xcalloc(job->nr_accounts ? job->nr_accounts : 1,
+			     sizeof(*r.finished));
+	for (i = 0; i < job->nr_accounts; i++)
+		r.items_left[i] = (unsigned)job->nr_regions;
 	r.window = 4 * (size_t)ams_http_get_opts(r.http)->max_in_flight;
 	for (i = 0; !rc && i < job->nr_regions; i++)
 		read_source(&r, i);

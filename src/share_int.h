@@ -39,6 +39,14 @@ struct share_runner {
 	struct share_region *rs;
 	struct ams_creds_provider **providers; /* per account, lazily */
 	size_t nr_providers;
+	/*
+	 * Per account, its items not settled yet. An account whose items
+	 * have all settled has its credentials wiped and freed at the next
+	 * turn of the engine (finished[]), so they live only while needed.
+	 */
+	unsigned *items_left;
+	size_t *finished;
+	size_t nr_finished;
 	struct ams_creds_provider *org_provider;
 	size_t items_done, items_failed;
 	bool stopped;
