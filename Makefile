@@ -64,6 +64,8 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tests/tools/%)
 # (built with $(CC) and replay.c), fuzzed by `make fuzz` (clang).
 FUZZ_SRCS    := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAYS := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(BUILD)/tests/fuzz/replay_%)
+# The bench's transport floor: the HTTP engine alone (tests/bench).
+FLOOR_BIN := $(BUILD)/tests/bench/http_floor
 LIB       := $(BUILD)/libamishare.a
 BIN       := $(BUILD)/amishare
 
@@ -96,7 +98,11 @@ $(BUILD)/tests/fuzz/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o \
 	@mkdir -p $(dir $@)
 	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $^ $(DEP_LIBS) -lm
 
-unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAYS)
+$(FLOOR_BIN): $(BUILD)/tests/bench/http_floor.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(QUIET_LINK)$(CC) $(CFLAGS) $(AMS_LDFLAGS) -o $@ $< $(LIB) $(DEP_LIBS)
+
+unit-bins: $(UNIT_BINS) $(TOOL_BINS) $(FUZZ_REPLAYS) $(FLOOR_BIN)
 
 # One runner for every kind of test so that one closing line counts them all.
 check: $(BIN) unit-bins
@@ -161,8 +167,9 @@ fuzz: fuzz-bins
 
 # Side-by-side benchmark on the emulator; not a test (tests/bench/README.md).
 # BENCH_ARGS passes options, e.g. BENCH_ARGS='--n 10,100 --latency-ms 50'.
-bench: $(BIN)
-	@AMS_BIN=$(CURDIR)/$(BIN) tests/bench/bench $(BENCH_ARGS)
+bench: $(BIN) $(FLOOR_BIN)
+	@AMS_BIN=$(CURDIR)/$(BIN) AMS_HTTP_FLOOR=$(CURDIR)/$(FLOOR_BIN) \
+		tests/bench/bench $(BENCH_ARGS)
 
 demo: deps
 	$(MAKE) $(BIN)
