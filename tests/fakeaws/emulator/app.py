@@ -193,8 +193,17 @@ class App(object):
                 return Response(500, json.dumps(
                     {"error": "fakeaws internal error: %r" % e}).encode(),
                     [("Content-Type", "application/json")])
+        # The fixed latency stands for AWS's time per call, counted from
+        # the request's arrival: this process's own work and its queue
+        # (one Python thread serves every account) fall within it, not on
+        # top of it, so a burst of requests answers together as AWS's
+        # many servers would. It is slept after the work; the effects are
+        # in place before the answer is sent, as with AWS. Yielding once
+        # first lets every request that arrived in the same turn of the
+        # loop take its arrival time before any of them is worked on.
+        arrived = time.monotonic()
         if self.latency:
-            await asyncio.sleep(self.latency)
+            await asyncio.sleep(0)
         extra = self.faults.extra_latency()
         if extra:
             await asyncio.sleep(extra)
@@ -215,6 +224,10 @@ class App(object):
         if not isinstance(resp, Response):
             resp = Response(*resp)
         self._record(info, resp, time.monotonic() - t0)
+        if self.latency:
+            left = arrived + extra + self.latency - time.monotonic()
+            if left > 0:
+                await asyncio.sleep(left)
         return resp
 
     def _record(self, info, resp, dt):
