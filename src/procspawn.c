@@ -316,3 +316,73 @@ enum ams_code ams_procspawn_run(struct ams_procspawn_result *out,
 	reap(pid, rc != AMS_OK, out);
 	return rc;
 }
+
+/* Writes all of buf to fd; false on failure. */
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+enum ams_code ams_procspawn_fork(struct ams_buf *out, ams_procspawn_fn *fn,
+				 void *payload, bool *started,
+				 struct ams_err *err)
+{
+	int fds[2] = { -1, -1 }, status = 0;
+	bool too_big = false;
+	pid_t pid;
+
+	*started = false;
+	if (cloexec_pipe(fds)) {
+		close_pair(fds);
+		return ams_fail(err, AMS_EIO, "cannot create a pipe: %s",
+				strerror(errno));
+	}
+	pid = fork();
+	if (pid < 0) {
+		close_pair(fds);
+		return ams_fail(err, AMS_EIO, "cannot fork: %s",
+				strerror(errno));
+	}
+	if (pid == 0) {
+		struct ams_buf res = AMS_BUF_INIT;
+
+		close(fds[0]);
+		fn(payload, &res);
+		_exit(write_all(fds[1], res.buf, res.len) ? 0 : 1);
+	}
+	*started = true;
+	close(fds[1]);
+	fds[1] = -1;
+	while (!too_big && drain(fds[0], out, &too_big))
+		;
+	close_pair(fds);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return ams_fail(err, AMS_EIO,
+					"cannot wait for a "
+					"child process: %s",
+					strerror(errno));
+	if (too_big)
+		return ams_fail(err, AMS_ELIMIT,
+				"a child process wrote more than %u bytes",
+				AMS_PROCSPAWN_MAX_OUTPUT);
+	if (WIFSIGNALED(status))
+		return ams_fail(err, AMS_EIO,
+				"a child process was killed by signal %d",
+				WTERMSIG(status));
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return ams_fail(err, AMS_EIO,
+				"a child process exited with status %d",
+				WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return AMS_OK;
+}

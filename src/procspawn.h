@@ -61,4 +61,23 @@ enum ams_code ams_procspawn_run(struct ams_procspawn_result *out,
 				struct ams_err *err);
 void ams_procspawn_result_release(struct ams_procspawn_result *res);
 
+/* Work for ams_procspawn_fork(): appends its result to out. */
+typedef void(ams_procspawn_fn)(void *payload, struct ams_buf *out);
+
+/*
+ * Runs fn(payload, out) in a forked copy of this process and appends what
+ * it produced to *out (at most AMS_PROCSPAWN_MAX_OUTPUT bytes). For work
+ * whose memory and libraries should not stay in this process afterwards:
+ * the child ends with _exit(), so it runs no exit handlers and flushes no
+ * stdio buffer it inherited. Blocks until the child has exited.
+ * *started tells whether a child ran. Returns AMS_OK when the child
+ * exited with status 0; AMS_EIO when no child could be started (no pipe,
+ * no fork: the caller may run fn itself); AMS_ELIMIT above the cap;
+ * AMS_EIO "... killed by signal N" or "... exited with status N" when
+ * the child failed.
+ */
+enum ams_code ams_procspawn_fork(struct ams_buf *out, ams_procspawn_fn *fn,
+				 void *payload, bool *started,
+				 struct ams_err *err);
+
 #endif

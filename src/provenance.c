@@ -5,12 +5,13 @@
  * branch, repository and ref that tags and attestations record.
  *
  * The only file that includes <git2.h>; no libgit2 type leaves it.
- * git_libgit2_init and git_libgit2_shutdown bracket each read (see
- * ams_git_info_read).
+ * Each read runs in a child process, between git_libgit2_init and
+ * git_libgit2_shutdown (see ams_git_info_read).
  */
 #include "provenance.h"
 
 #include <git2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +19,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "json.h"
+#include "procspawn.h"
 #include "xmem.h"
 
 static enum ams_code git_fail(struct ams_err *err, const char *what,
@@ -289,18 +291,168 @@ static enum ams_code read_info(struct ams_git_info *out, const char *path,
 }
 
 /*
- * libgit2 is set up only for the read: its TLS back end loads the system's
- * CA certificates at initialisation (1.5 MB that a run never uses), and
- * shutting it down hands that memory back before the run's own peak.
+ * The read runs in a child process (ams_procspawn_fork), which sends its
+ * result back as a record: each field a decimal length, ':' and its
+ * bytes, or "-" for a NULL string. libgit2's TLS back end loads the
+ * system's CA certificates at initialisation (1.5 MB of heap, and the
+ * pages of libgit2 and mbedTLS that parse them), and reading a
+ * repository maps its index and packs: none of it is of use to a sharing
+ * run, and in a child none of it stays in the run's memory. A crash in
+ * libgit2 on a damaged repository costs the provenance, not the run.
  */
+struct git_read {
+	const char *path;
+	unsigned flags;
+};
+
+static void put_field(struct ams_buf *out, const char *s)
+{
+	if (!s) {
+		ams_buf_addch(out, '-');
+		return;
+	}
+	ams_buf_addf(out, "%zu:", strlen(s));
+	ams_buf_addstr(out, s);
+}
+
+static void put_num(struct ams_buf *out, unsigned long n)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lu", n);
+	put_field(out, num);
+}
+
+/* The child: reads the repository and writes the record. */
+static void read_in_child(void *payload, struct ams_buf *out)
+{
+	const struct git_read *gr = payload;
+	struct ams_git_info gi;
+	struct ams_err err = AMS_ERR_INIT;
+	enum ams_code rc;
+
+	memset(&gi, 0, sizeof(gi));
+	git_libgit2_init();
+	rc = read_info(&gi, gr->path, gr->flags, &err);
+	git_libgit2_shutdown();
+	put_num(out, (unsigned long)rc);
+	put_field(out, rc ? err.msg : NULL);
+	put_num(out, (unsigned long)gi.state);
+	put_field(out, gi.reason);
+	put_field(out, gi.root);
+	put_field(out, gi.commit);
+	put_field(out, gi.short_commit);
+	put_field(out, gi.commit_time);
+	put_field(out, gi.subject);
+	put_field(out, gi.branch);
+	put_num(out, gi.detached);
+	put_field(out, gi.tag);
+	put_num(out, gi.tag_distance);
+	put_field(out, gi.remote_url);
+	put_num(out, (unsigned long)gi.dirty);
+	put_field(out, gi.warning);
+	ams_git_info_release(&gi);
+}
+
+/* The next field of the record at *p (before end); false when malformed. */
+static bool get_field(const char **p, const char *end, char **out)
+{
+	size_t len = 0;
+
+	*out = NULL;
+	if (*p < end && **p == '-') {
+		(*p)++;
+		return true;
+	}
+	while (*p < end && **p >= '0' && **p <= '9') {
+		if (len > (size_t)(end - *p))
+			return false;
+		len = len * 10 + (size_t)(**p - '0');
+		(*p)++;
+	}
+	if (*p >= end || **p != ':' || len > (size_t)(end - *p - 1))
+		return false;
+	*out = xstrndup(*p + 1, len);
+	*p += len + 1;
+	return true;
+}
+
+static bool get_num(const char **p, const char *end, unsigned long *out)
+{
+	char *s, *stop;
+	bool ok;
+
+	if (!get_field(p, end, &s) || !s)
+		return false;
+	*out = strtoul(s, &stop, 10);
+	ok = *s && !*stop;
+	free(s);
+	return ok;
+}
+
+/* Fills *gi and *err from the child's record; false when malformed. */
+static bool parse_record(const struct ams_buf *rec, enum ams_code *rc,
+			 struct ams_git_info *gi, struct ams_err *err)
+{
+	const char *p = rec->buf, *end = rec->buf + rec->len;
+	unsigned long code = 0, state = 0, detached = 0, dirty = 0;
+	char *msg = NULL;
+	bool ok;
+
+	ok = get_num(&p, end, &code) && get_field(&p, end, &msg) &&
+	     get_num(&p, end, &state) && get_field(&p, end, &gi->reason) &&
+	     get_field(&p, end, &gi->root) && get_field(&p, end, &gi->commit) &&
+	     get_field(&p, end, &gi->short_commit) &&
+	     get_field(&p, end, &gi->commit_time) &&
+	     get_field(&p, end, &gi->subject) &&
+	     get_field(&p, end, &gi->branch) && get_num(&p, end, &detached) &&
+	     get_field(&p, end, &gi->tag) &&
+	     get_num(&p, end, &gi->tag_distance) &&
+	     get_field(&p, end, &gi->remote_url) && get_num(&p, end, &dirty) &&
+	     get_field(&p, end, &gi->warning) && p == end && code <= AMS_EGIT &&
+	     state <= AMS_GIT_ERROR && dirty <= AMS_GIT_DIRTY;
+	if (ok) {
+		gi->state = (enum ams_git_state)state;
+		gi->detached = detached != 0;
+		gi->dirty = (enum ams_git_dirty)dirty;
+		*rc = (enum ams_code)code;
+		if (*rc)
+			ams_fail(err, *rc, "%s", msg ? msg : "git: failed");
+	}
+	free(msg);
+	return ok;
+}
+
 enum ams_code ams_git_info_read(struct ams_git_info *out, const char *path,
 				unsigned flags, struct ams_err *err)
 {
+	struct git_read gr = { path, flags };
+	struct ams_buf rec = AMS_BUF_INIT;
+	struct ams_err ferr = AMS_ERR_INIT;
 	enum ams_code rc;
+	bool started;
 
-	git_libgit2_init();
-	rc = read_info(out, path, flags, err);
-	git_libgit2_shutdown();
+	ams_git_info_release(out);
+	rc = ams_procspawn_fork(&rec, read_in_child, &gr, &started, &ferr);
+	if (rc && !started) {
+		/* No child process to be had: read here instead. */
+		ams_buf_release(&rec);
+		git_libgit2_init();
+		rc = read_info(out, path, flags, err);
+		git_libgit2_shutdown();
+		return rc;
+	}
+	if (rc) /* the child died or said too much */
+		rc = ams_fail(err, AMS_EGIT,
+			      "git: reading the repository failed: %s",
+			      ferr.msg);
+	else if (!parse_record(&rec, &rc, out, err))
+		rc = ams_fail(err, AMS_EGIT,
+			      "git: the repository reader sent a malformed "
+			      "result");
+	if (rc)
+		ams_git_info_release(out);
+	ams_buf_release(&rec);
 	return rc;
 }
 

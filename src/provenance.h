@@ -74,7 +74,9 @@ enum ams_provenance_flags {
  * and an unborn HEAD return AMS_OK with out->state and out->reason set.
  * A failure to find the nearest tag (a shallow clone) is not an error:
  * out->warning says why tag is NULL. Other libgit2 failures return
- * AMS_EGIT, leaving *out released.
+ * AMS_EGIT, leaving *out released. libgit2 runs in a child process (a
+ * fork; in this process when none can be started), so neither its memory
+ * nor a crash in it stays with the caller: a child that dies is AMS_EGIT.
  */
 enum ams_code ams_git_info_read(struct ams_git_info *out, const char *path,
 				unsigned flags, struct ams_err *err);

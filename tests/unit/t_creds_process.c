@@ -7,6 +7,7 @@
  */
 #include "harness.h"
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -210,6 +211,55 @@ static void test_run_cap(void)
 		 run(&res, "head -c 2000000 /dev/zero", 10000, &err), &err);
 	CHECK(strstr(err.msg, "wrote more than") != NULL);
 	ams_procspawn_result_release(&res);
+}
+
+/* Work for the fork tests: payload says what the child does. */
+static void child_work(void *payload, struct ams_buf *out)
+{
+	const char *what = payload;
+	size_t i;
+
+	if (!strcmp(what, "answer")) {
+		ams_buf_addstr(out, "from the child ");
+		ams_buf_addf(out, "%ld", (long)getpid());
+	} else if (!strcmp(what, "big")) {
+		for (i = 0; i <= AMS_PROCSPAWN_MAX_OUTPUT; i += 8)
+			ams_buf_add(out, "01234567", 8);
+	} else if (!strcmp(what, "crash")) {
+		raise(SIGKILL);
+	}
+}
+
+static void test_fork(void)
+{
+	struct ams_buf out = AMS_BUF_INIT;
+	struct ams_err err = AMS_ERR_INIT;
+	char answer[] = "answer", crash[] = "crash", big[] = "big";
+	char self[32];
+	bool started;
+
+	/* The answer comes from another process. */
+	CHECK_RC(AMS_OK,
+		 ams_procspawn_fork(&out, child_work, answer, &started, &err),
+		 &err);
+	CHECK(started);
+	snprintf(self, sizeof(self), "%ld", (long)getpid());
+	CHECK(!strncmp(out.buf, "from the child ", 15));
+	CHECK(strcmp(out.buf + 15, self) != 0);
+	ams_buf_reset(&out);
+	/* A child that dies, or says too much, is an error. */
+	CHECK_RC(AMS_EIO,
+		 ams_procspawn_fork(&out, child_work, crash, &started, &err),
+		 &err);
+	CHECK(started);
+	CHECK(strstr(err.msg, "killed by signal 9") != NULL);
+	ams_err_clear(&err);
+	ams_buf_reset(&out);
+	CHECK_RC(AMS_ELIMIT,
+		 ams_procspawn_fork(&out, child_work, big, &started, &err),
+		 &err);
+	CHECK(strstr(err.msg, "wrote more than") != NULL);
+	ams_buf_release(&out);
 }
 
 struct parse_case {
@@ -427,6 +477,7 @@ int main(void)
 	TEST(test_run_not_found, "run: a missing program is an error");
 	TEST(test_run_deadline, "run: the deadline kills and reaps");
 	TEST(test_run_cap, "run: output beyond the cap is an error");
+	TEST(test_fork, "fork: the child's result, its death, its cap");
 	test_parse_table();
 	TEST(test_secrets_registered, "parsed secrets are redacted in logs");
 	TEST(test_script_success, "script: temporary credentials");
