@@ -1,20 +1,27 @@
 /*
  * XML parsing for AWS responses, with libxml2 kept out of every header.
  *
- * Documents are parsed into a tree (responses are small and paginated)
- * with network access off and no entity substitution or DTD loading. A
- * prolog scan runs first and refuses any markup declaration ("<!DOCTYPE",
- * and with it every "<!ENTITY"), which is where external-entity reads and
- * entity-expansion bombs live; a check of the parsed tree backs it up.
+ * libxml2 parses (network access off, no entity substitution, no DTD
+ * loading) and hands its events (SAX2) to a builder here that keeps a
+ * small tree of its own: element nodes with their local names and text
+ * nodes, all in one arena per document, so a response costs a few
+ * allocations instead of one or more per node, and freeing it is freeing
+ * the arena. A prolog scan runs first and refuses any markup declaration
+ * ("<!DOCTYPE", and with it every "<!ENTITY"), which is where
+ * external-entity reads and entity-expansion bombs live; the builder
+ * backs it up by refusing a document type declaration it is told of.
  * Only UTF-8 is accepted, and the document's own encoding label is
  * ignored, so the scan sees the same bytes the parser does.
  *
- * Nodes handed out are libxml2 element pointers behind an opaque type.
+ * Indentation between elements is dropped as it arrives: text that is
+ * all blanks is kept only when it is an element's whole content (a tag
+ * value may be " ").
  */
 #include "xml.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +29,27 @@
 #include "clock.h"
 #include "xmem.h"
 
-struct ams_xml_doc {
-	xmlDoc *doc;
+/* An element (name set) or a text node (name NULL). */
+struct xnode {
+	const char *name; /* local name of an element */
+	const char *text; /* text of a text node */
+	size_t len;	  /* length of the name or the text */
+	struct xnode *parent, *child, *last, *next;
+	bool has_elements; /* an element child was added */
 };
 
-#define NODE(n) ((xmlNode *)(uintptr_t)(n))
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	max_align_t data[]; /* size bytes */
+};
+
+struct ams_xml_doc {
+	struct chunk *chunks;
+	struct xnode *root;
+};
+
+#define NODE(n) ((const struct xnode *)(n))
 #define HANDLE(n) ((const struct ams_xml_node *)(n))
 
 static bool xml_space(char c)
@@ -102,15 +125,185 @@ static void set_parse_error(struct ams_err *err, xmlParserCtxt *ctxt)
 	ams_fail(err, AMS_EPARSE, "xml: %s at line %d", msg, e->line);
 }
 
+/* ---- The arena ----------------------------------------------------- */
+
+static void *arena_alloc(struct ams_xml_doc *doc, size_t n)
+{
+	struct chunk *c = doc->chunks;
+	size_t size;
+	void *p;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!c || c->size - c->used < n) {
+		size = c ? 2 * c->size : 1024;
+		if (size < n)
+			size = n;
+		c = xmalloc(sizeof(*c) + size);
+		c->size = size;
+		c->used = 0;
+		c->next = doc->chunks;
+		doc->chunks = c;
+	}
+	p = (char *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+static const char *arena_strndup(struct ams_xml_doc *doc, const char *s,
+				 size_t len)
+{
+	char *p = arena_alloc(doc, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* ---- Building the tree from libxml2's events ------------------------- */
+
+struct builder {
+	struct ams_xml_doc *doc;
+	struct xnode *cur;	/* the open element, NULL outside the root */
+	struct ams_buf pending; /* text of cur not yet placed */
+	bool doctype;		/* a document type declaration was seen */
+};
+
+/* The builder of the parse under way: parsing is not reentrant. */
+static struct builder *building;
+
+static struct xnode *add_node(struct builder *b)
+{
+	struct xnode *n = arena_alloc(b->doc, sizeof(*n));
+
+	memset(n, 0, sizeof(*n));
+	n->parent = b->cur;
+	if (b->cur) {
+		if (b->cur->last)
+			b->cur->last->next = n;
+		else
+			b->cur->child = n;
+		b->cur->last = n;
+	}
+	return n;
+}
+
+static bool all_blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!xml_space(s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Places the text gathered for the open element. Blank text is kept only
+ * when it is the element's whole content: at its end, with no element
+ * child.
+ */
+static void place_text(struct builder *b, bool at_end)
+{
+	struct xnode *n;
+
+	if (!b->pending.len)
+		return;
+	if (!all_blank(b->pending.buf, b->pending.len) ||
+	    (at_end && !b->cur->has_elements)) {
+		n = add_node(b);
+		n->text = arena_strndup(b->doc, b->pending.buf, b->pending.len);
+		n->len = b->pending.len;
+	}
+	ams_buf_reset(&b->pending);
+}
+
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		     const xmlChar *uri, int nb_ns, const xmlChar **ns,
+		     int nb_attrs, int nb_defaulted, const xmlChar **attrs)
+{
+	struct builder *b = building;
+	struct xnode *n;
+	size_t len = strlen((const char *)localname);
+
+	(void)ctx, (void)prefix, (void)uri, (void)nb_ns, (void)ns;
+	(void)nb_attrs, (void)nb_defaulted, (void)attrs;
+	if (b->cur) {
+		place_text(b, false);
+		b->cur->has_elements = true;
+	} else if (b->doc->root) {
+		return; /* a second root: the parser reports it */
+	}
+	n = add_node(b);
+	n->name = arena_strndup(b->doc, (const char *)localname, len);
+	n->len = len;
+	if (!b->doc->root)
+		b->doc->root = n;
+	b->cur = n;
+}
+
+static void on_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+		   const xmlChar *uri)
+{
+	struct builder *b = building;
+
+	(void)ctx, (void)localname, (void)prefix, (void)uri;
+	if (!b->cur)
+		return;
+	place_text(b, true);
+	b->cur = b->cur->parent;
+}
+
+static void on_text(void *ctx, const xmlChar *ch, int len)
+{
+	struct builder *b = building;
+
+	(void)ctx;
+	if (b->cur && len > 0)
+		ams_buf_add(&b->pending, ch, (size_t)len);
+}
+
+static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+		       const xmlChar *system_id)
+{
+	(void)name, (void)ext_id, (void)system_id;
+	building->doctype = true;
+	xmlStopParser(ctx);
+}
+
+static void on_entity(void *ctx, const xmlChar *name, int type,
+		      const xmlChar *public_id, const xmlChar *system_id,
+		      xmlChar *content)
+{
+	(void)name, (void)type, (void)public_id, (void)system_id;
+	(void)content;
+	building->doctype = true;
+	xmlStopParser(ctx);
+}
+
 /*
  * One parser context serves every parse (the program is single-threaded):
  * setting one up costs more than parsing a typical response. It is
  * renewed now and then so that its name dictionary, which interns the
- * element names of every document parsed, stays small.
+ * element names of every document parsed, stays small. Its SAX handler
+ * is the builder's: no libxml2 tree is ever made.
  */
 #define CTXT_REUSES 1024
 static xmlParserCtxt *shared_ctxt;
 static unsigned shared_uses;
+
+static void use_builder(xmlSAXHandler *sax)
+{
+	memset(sax, 0, sizeof(*sax));
+	sax->initialized = XML_SAX2_MAGIC;
+	sax->startElementNs = on_start;
+	sax->endElementNs = on_end;
+	sax->characters = on_text;
+	sax->ignorableWhitespace = on_text;
+	sax->cdataBlock = on_text;
+	sax->internalSubset = on_doctype;
+	sax->externalSubset = on_doctype;
+	sax->entityDecl = on_entity;
+}
 
 static xmlParserCtxt *parser_ctxt(void)
 {
@@ -120,6 +313,9 @@ static xmlParserCtxt *parser_ctxt(void)
 	}
 	if (!shared_ctxt) {
 		shared_ctxt = xmlNewParserCtxt();
+		if (!shared_ctxt)
+			return NULL;
+		use_builder(shared_ctxt->sax);
 		shared_uses = 0;
 	}
 	shared_uses++;
@@ -138,10 +334,11 @@ enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 	static bool initialised;
 	const int options = XML_PARSE_NONET | XML_PARSE_NOERROR |
 			    XML_PARSE_NOWARNING | XML_PARSE_IGNORE_ENC |
-			    XML_PARSE_NOCDATA | XML_PARSE_COMPACT |
-			    XML_PARSE_NOBLANKS;
+			    XML_PARSE_NOCDATA;
+	struct builder b;
 	xmlParserCtxt *ctxt;
-	xmlDoc *doc;
+	xmlDoc *tree;
+	enum ams_code rc = AMS_OK;
 
 	*out = NULL;
 	if (len > AMS_XML_MAX_BYTES)
@@ -163,54 +360,65 @@ enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 	ctxt = parser_ctxt();
 	if (!ctxt)
 		return ams_fail(err, AMS_EPARSE, "xml: out of memory");
-	doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", options);
-	if (!doc) {
+	memset(&b, 0, sizeof(b));
+	b.doc = xcalloc(1, sizeof(*b.doc));
+	ams_buf_init(&b.pending, 0);
+	building = &b;
+	tree = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, "UTF-8", options);
+	building = NULL;
+	xmlFreeDoc(tree); /* NULL: the builder makes none */
+	if (b.doctype)
+		rc = ams_fail(err, AMS_EPARSE,
+			      "xml: document type declarations are not "
+			      "accepted");
+	else if (!ctxt->wellFormed)
 		set_parse_error(err, ctxt);
+	else if (!b.doc->root)
+		rc = ams_fail(err, AMS_EPARSE, "xml: no root element");
+	if (!ctxt->wellFormed || b.doctype) {
+		rc = AMS_EPARSE;
 		ams_xml_cleanup(); /* a fresh context for the next one */
-		return AMS_EPARSE;
 	}
-	if (doc->intSubset || doc->extSubset) {
-		xmlFreeDoc(doc);
-		return ams_fail(err, AMS_EPARSE,
-				"xml: document type declarations are not "
-				"accepted");
+	ams_buf_release(&b.pending);
+	if (rc) {
+		ams_xml_free(b.doc);
+		return rc;
 	}
-	if (!xmlDocGetRootElement(doc)) {
-		xmlFreeDoc(doc);
-		return ams_fail(err, AMS_EPARSE, "xml: no root element");
-	}
-	*out = xmalloc(sizeof(**out));
-	(*out)->doc = doc;
+	*out = b.doc;
 	return AMS_OK;
 }
 
 void ams_xml_free(struct ams_xml_doc *doc)
 {
+	struct chunk *c, *next;
+
 	if (!doc)
 		return;
-	xmlFreeDoc(doc->doc);
+	for (c = doc->chunks; c; c = next) {
+		next = c->next;
+		free(c);
+	}
 	free(doc);
 }
 
 const struct ams_xml_node *ams_xml_root(const struct ams_xml_doc *doc)
 {
-	return HANDLE(xmlDocGetRootElement(doc->doc));
+	return HANDLE(doc->root);
 }
 
 const char *ams_xml_name(const struct ams_xml_node *node)
 {
-	return node ? (const char *)NODE(node)->name : NULL;
+	return node ? NODE(node)->name : NULL;
 }
 
 /* The first element child of parent named name[0..len), or NULL. */
-static xmlNode *child_named(xmlNode *parent, const char *name, size_t len)
+static const struct xnode *child_named(const struct xnode *parent,
+				       const char *name, size_t len)
 {
-	xmlNode *c;
+	const struct xnode *c;
 
-	for (c = parent->children; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE &&
-		    strlen((const char *)c->name) == len &&
-		    !memcmp(c->name, name, len))
+	for (c = parent->child; c; c = c->next)
+		if (c->name && c->len == len && !memcmp(c->name, name, len))
 			return c;
 	return NULL;
 }
@@ -219,8 +427,8 @@ static xmlNode *child_named(xmlNode *parent, const char *name, size_t len)
  * Follows every step of path but the last; *last gets the last step.
  * Returns the parent of the last step, or NULL.
  */
-static xmlNode *walk_to_last(xmlNode *node, const char *path,
-			     struct ams_str *last)
+static const struct xnode *walk_to_last(const struct xnode *node,
+					const char *path, struct ams_str *last)
 {
 	struct ams_str rest = ams_str_from(path), step;
 
@@ -242,7 +450,7 @@ const struct ams_xml_node *ams_xml_find(const struct ams_xml_node *from,
 					const char *path)
 {
 	struct ams_str last;
-	xmlNode *parent;
+	const struct xnode *parent;
 
 	if (!from)
 		return NULL;
@@ -260,14 +468,13 @@ const struct ams_xml_node *ams_xml_first(const struct ams_xml_node *from,
 
 const struct ams_xml_node *ams_xml_next(const struct ams_xml_node *node)
 {
-	xmlNode *n;
+	const struct xnode *n;
 
 	if (!node)
 		return NULL;
 	for (n = NODE(node)->next; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE &&
-		    !strcmp((const char *)n->name,
-			    (const char *)NODE(node)->name))
+		if (n->name && n->len == NODE(node)->len &&
+		    !memcmp(n->name, NODE(node)->name, n->len))
 			return HANDLE(n);
 	return NULL;
 }
@@ -282,16 +489,14 @@ size_t ams_xml_count(const struct ams_xml_node *from, const char *path)
 	return count;
 }
 
-static void add_text(struct ams_buf *out, const xmlNode *node)
+static void add_text(struct ams_buf *out, const struct xnode *node)
 {
-	const xmlNode *c;
+	const struct xnode *c;
 
-	for (c = node->children; c; c = c->next) {
-		if ((c->type == XML_TEXT_NODE ||
-		     c->type == XML_CDATA_SECTION_NODE) &&
-		    c->content)
-			ams_buf_addstr(out, (const char *)c->content);
-		else if (c->type == XML_ELEMENT_NODE)
+	for (c = node->child; c; c = c->next) {
+		if (!c->name)
+			ams_buf_add(out, c->text, c->len);
+		else
 			add_text(out, c);
 	}
 }

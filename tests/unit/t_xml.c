@@ -474,6 +474,51 @@ static void test_shared_context(void)
 	ams_buf_release(&text);
 }
 
+/*
+ * Text comes back whole and in document order: libxml2 hands long text
+ * over in pieces (split at entities and every few hundred bytes), and an
+ * element's text is all the text below it.
+ */
+static void test_text_pieces_and_order(void)
+{
+	struct ams_buf doc_text = AMS_BUF_INIT, want = AMS_BUF_INIT;
+	struct ams_buf sb = AMS_BUF_INIT;
+	struct ams_xml_doc *doc = NULL;
+	struct ams_err err = AMS_ERR_INIT;
+	const struct ams_xml_node *root;
+	size_t i;
+
+	ams_buf_addstr(&doc_text, "<R><v>");
+	for (i = 0; i < 5000; i++) {
+		ams_buf_addstr(&doc_text, i % 100 ? "ab" : "&amp;&#x263A;");
+		ams_buf_addstr(&want, i % 100 ? "ab" : "&\xe2\x98\xba");
+	}
+	ams_buf_addstr(&doc_text, "</v><m>x <b>y</b> z<c/>\n</m>"
+				  "<n> <b>1</b> <b>2</b> </n></R>");
+	CHECK_RC(AMS_OK, ams_xml_parse(&doc, doc_text.buf, doc_text.len, &err),
+		 &err);
+	if (doc) {
+		root = ams_xml_root(doc);
+		ams_xml_text(&sb, ams_xml_find(root, "v"));
+		CHECK_INT_EQ(want.len, sb.len);
+		CHECK(!strcmp(want.buf, sb.buf));
+		ams_buf_reset(&sb);
+		ams_xml_text(&sb, ams_xml_find(root, "m"));
+		CHECK_STR_EQ("x y z", sb.buf);
+		ams_buf_reset(&sb);
+		/* Indentation between elements is not text. */
+		ams_xml_text(&sb, ams_xml_find(root, "n"));
+		CHECK_STR_EQ("12", sb.buf);
+		CHECK_INT_EQ(2, ams_xml_count(root, "n/b"));
+		CHECK(ams_xml_text_eq(root, "n/b", "1"));
+		CHECK(ams_xml_find(root, "m/c") != NULL);
+		ams_xml_free(doc);
+	}
+	ams_buf_release(&sb);
+	ams_buf_release(&want);
+	ams_buf_release(&doc_text);
+}
+
 int main(void)
 {
 	TEST(test_describe_images, "DescribeImages: paths, items, getters");
@@ -483,6 +528,8 @@ int main(void)
 	TEST(test_namespaces_and_entities, "namespaces ignored, text decoded");
 	TEST(test_blank_values_kept,
 	     "blank text that is a whole value is kept");
+	TEST(test_text_pieces_and_order,
+	     "long text whole, all text below an element in order");
 	TEST(test_malformed, "malformed documents fail with EPARSE");
 	test_hostile();
 	TEST(test_no_network, "no document reaches the network");
