@@ -42,8 +42,10 @@ enum ams_code ams_file_read(struct ams_buf *out, const char *path,
 	return AMS_OK;
 }
 
-static enum ams_code write_all(int fd, const char *p, size_t len)
+enum ams_code ams_write_all(int fd, const void *data, size_t len)
 {
+	const char *p = data;
+
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
@@ -100,7 +102,7 @@ void ams_file_atomic_write(struct ams_file_atomic *f, const void *data,
 {
 	if (f->fd < 0 || f->saved_errno || !len)
 		return;
-	if (write_all(f->fd, data, len))
+	if (ams_write_all(f->fd, data, len))
 		f->saved_errno = errno ? errno : EIO;
 }
 

@@ -11,6 +11,12 @@
 #include "err.h"
 
 /*
+ * Writes all len bytes at data to fd, going on after EINTR and short
+ * writes. AMS_OK, or AMS_EIO (errno tells why; 0 when write returned 0).
+ */
+enum ams_code ams_write_all(int fd, const void *data, size_t len);
+
+/*
  * Reads path into out (appending), refusing files over max_bytes.
  * what names the file's role in errors: "manifest", "accounts file".
  */

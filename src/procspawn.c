@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fileio.h"
 
 extern char **environ;
 
@@ -317,22 +318,6 @@ enum ams_code ams_procspawn_run(struct ams_procspawn_result *out,
 	return rc;
 }
 
-/* Writes all of buf to fd; false on failure. */
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 enum ams_code ams_procspawn_fork(struct ams_buf *out, ams_procspawn_fn *fn,
 				 void *payload, bool *started,
 				 struct ams_err *err)
@@ -358,7 +343,7 @@ enum ams_code ams_procspawn_fork(struct ams_buf *out, ams_procspawn_fn *fn,
 
 		close(fds[0]);
 		fn(payload, &res);
-		_exit(write_all(fds[1], res.buf, res.len) ? 0 : 1);
+		_exit(ams_write_all(fds[1], res.buf, res.len) ? 1 : 0);
 	}
 	*started = true;
 	close(fds[1]);
