@@ -17,6 +17,7 @@
 #include "log.h"
 #include "orgs.h"
 #include "ssm.h"
+#include "strset.h"
 
 #define DEFAULT_PARALLEL 64
 #define MAX_PARALLEL 1024
@@ -270,8 +271,10 @@ static void resolve_images(struct ams_inputs *in, const struct ams_opts *o,
 
 /* ---- Targets ----------------------------------------------------------- */
 
-static void add_account(struct ams_job_config *cfg, const char *id,
-			const char *where, struct ams_problems *pr)
+/* seen: the accounts listed so far, to find one listed twice. */
+static void add_account(struct ams_job_config *cfg, struct ams_strset *seen,
+			const char *id, const char *where,
+			struct ams_problems *pr)
 {
 	struct ams_err err = AMS_ERR_INIT;
 
@@ -280,15 +283,17 @@ static void add_account(struct ams_job_config *cfg, const char *id,
 		ams_problems_take(pr, &err);
 		return;
 	}
-	if (strv_has(cfg->accounts, cfg->nr_accounts, id)) {
+	if (ams_strset_has(seen, id)) {
 		ams_problems_add(pr, "%s: account %s is listed twice", where,
 				 id);
 		return;
 	}
 	cfg->accounts = strv_push(cfg->accounts, &cfg->nr_accounts, id);
+	ams_strset_add(seen, cfg->accounts[cfg->nr_accounts - 1]);
 }
 
-static void accounts_from_file(struct ams_job_config *cfg, const char *path,
+static void accounts_from_file(struct ams_job_config *cfg,
+			       struct ams_strset *seen, const char *path,
 			       struct ams_problems *pr)
 {
 	struct ams_buf sb = AMS_BUF_INIT;
@@ -313,7 +318,7 @@ static void accounts_from_file(struct ams_job_config *cfg, const char *path,
 		where = xasprintf("accounts file '%s' line %u", path, line);
 		for (tok = strtok_r(text, " \t\r,", &save); tok;
 		     tok = strtok_r(NULL, " \t\r,", &save))
-			add_account(cfg, tok, where, pr);
+			add_account(cfg, seen, tok, where, pr);
 		free(where);
 		free(text);
 	}
@@ -417,10 +422,13 @@ static void resolve_targets(struct ams_job_config *cfg,
 	const char *ext = ams_opts_str(o, "external-id");
 	const char *session = ams_opts_str(o, "session-name");
 	struct ams_err err = AMS_ERR_INIT;
+	struct ams_strset seen = AMS_STRSET_INIT;
 	char *const *v;
 	char *where;
 	size_t n, i, j;
 
+	for (i = 0; i < cfg->nr_accounts; i++)
+		ams_strset_add(&seen, cfg->accounts[i]);
 	v = ams_opts_list(o, "accounts", &n);
 	where = xasprintf("--accounts (%s)", source_name(o, "accounts"));
 	for (i = 0; i < n; i++) {
@@ -431,11 +439,12 @@ static void resolve_targets(struct ams_job_config *cfg,
 					 "that");
 			continue;
 		}
-		add_account(cfg, v[i], where, pr);
+		add_account(cfg, &seen, v[i], where, pr);
 	}
 	free(where);
 	if (file)
-		accounts_from_file(cfg, file, pr);
+		accounts_from_file(cfg, &seen, file, pr);
+	ams_strset_release(&seen); /* exclusions free listed strings */
 	v = ams_opts_list(o, "exclude-accounts", &n);
 	for (i = 0; i < n; i++) {
 		if (ams_ec2_check_account_id(v[i], &err)) {

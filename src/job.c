@@ -72,17 +72,20 @@ void ams_job_init(struct ams_job *job, struct ams_job_config *cfg,
 
 bool ams_job_add_account(struct ams_job *job, const char *id, const char *via)
 {
-	size_t i;
 	struct ams_job_account *a;
 
-	for (i = 0; i < job->nr_accounts; i++)
-		if (!strcmp(job->accounts[i].id, id))
-			return false;
-	job->accounts = xreallocarray(job->accounts, job->nr_accounts + 1,
-				      sizeof(*job->accounts));
+	if (ams_strset_has(&job->account_ids, id))
+		return false;
+	if (job->nr_accounts >= job->alloc_accounts) {
+		job->alloc_accounts =
+		    job->nr_accounts ? 2 * job->nr_accounts : 16;
+		job->accounts = xreallocarray(
+		    job->accounts, job->alloc_accounts, sizeof(*job->accounts));
+	}
 	a = &job->accounts[job->nr_accounts++];
 	memset(a, 0, sizeof(*a));
 	a->id = xstrdup(id);
+	ams_strset_add(&job->account_ids, a->id);
 	a->via = via;
 	return true;
 }
@@ -160,6 +163,7 @@ void ams_job_release(struct ams_job *job)
 		free(job->accounts[i].assume_err);
 	}
 	free(job->accounts);
+	ams_strset_release(&job->account_ids);
 	for (i = 0; i < job->nr_items; i++) {
 		ams_tags_release(&job->items[i].removed);
 		free(job->items[i].err);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "strset.h"
 #include "tags.h"
 
 enum ams_job_mode {
@@ -187,7 +188,8 @@ struct ams_job {
 	struct ams_job_region *regions;
 	size_t nr_regions;
 	struct ams_job_account *accounts;
-	size_t nr_accounts;
+	size_t nr_accounts, alloc_accounts;
+	struct ams_strset account_ids; /* the ids in accounts, borrowed */
 	struct ams_job_item *items; /* nr_regions * nr_accounts, region-major */
 	size_t nr_items;
 	struct ams_job_stats stats;
