@@ -547,8 +547,11 @@ void ams_http_req_resume(struct ams_http_req *req)
 /*
  * The size to allocate for a response body at its first piece (n bytes):
  * its Content-Length when given and within max, so the body is stored in
- * one allocation of the right size.
+ * one allocation of the right size; at most BODY_HINT_MAX, so an answer
+ * that announces more than it sends cannot make 64 transfers reserve
+ * megabytes each.
  */
+#define BODY_HINT_MAX (256u * 1024)
 static size_t body_size_hint(const struct ams_http_req *req, size_t n,
 			     size_t max)
 {
@@ -560,6 +563,8 @@ static size_t body_size_hint(const struct ams_http_req *req, size_t n,
 			return n;
 		len = len * 10 + (size_t)(cl.ptr[i] - '0');
 	}
+	if (len > BODY_HINT_MAX)
+		len = BODY_HINT_MAX;
 	return cl.len && len > n && len <= max ? len : n;
 }
 
