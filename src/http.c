@@ -555,17 +555,15 @@ void ams_http_req_resume(struct ams_http_req *req)
 static size_t body_size_hint(const struct ams_http_req *req, size_t n,
 			     size_t max)
 {
-	struct ams_str cl = ams_http_resp_header(req, "Content-Length");
-	size_t len = 0, i;
+	curl_off_t cl = -1;
 
-	for (i = 0; i < cl.len; i++) {
-		if (cl.ptr[i] < '0' || cl.ptr[i] > '9' || len > max / 10)
-			return n;
-		len = len * 10 + (size_t)(cl.ptr[i] - '0');
-	}
-	if (len > BODY_HINT_MAX)
-		len = BODY_HINT_MAX;
-	return cl.len && len > n && len <= max ? len : n;
+	if (!req->slot || curl_easy_getinfo(req->slot->easy,
+					    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+					    &cl) != CURLE_OK)
+		return n;
+	if (cl > (curl_off_t)BODY_HINT_MAX)
+		cl = BODY_HINT_MAX;
+	return cl > (curl_off_t)n && (size_t)cl <= max ? (size_t)cl : n;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)

@@ -323,6 +323,19 @@ static void put_num(struct ams_buf *out, unsigned long n)
 	put_field(out, num);
 }
 
+/* read_info between libgit2's set-up and tear-down. */
+static enum ams_code read_with_libgit2(struct ams_git_info *out,
+				       const char *path, unsigned flags,
+				       struct ams_err *err)
+{
+	enum ams_code rc;
+
+	git_libgit2_init();
+	rc = read_info(out, path, flags, err);
+	git_libgit2_shutdown();
+	return rc;
+}
+
 /* The child: reads the repository and writes the record. */
 static void read_in_child(void *payload, struct ams_buf *out)
 {
@@ -332,9 +345,7 @@ static void read_in_child(void *payload, struct ams_buf *out)
 	enum ams_code rc;
 
 	memset(&gi, 0, sizeof(gi));
-	git_libgit2_init();
-	rc = read_info(&gi, gr->path, gr->flags, &err);
-	git_libgit2_shutdown();
+	rc = read_with_libgit2(&gi, gr->path, gr->flags, &err);
 	put_num(out, (unsigned long)rc);
 	put_field(out, rc ? err.msg : NULL);
 	put_num(out, (unsigned long)gi.state);
@@ -437,10 +448,7 @@ enum ams_code ams_git_info_read(struct ams_git_info *out, const char *path,
 	if (rc && !started) {
 		/* No child process to be had: read here instead. */
 		ams_buf_release(&rec);
-		git_libgit2_init();
-		rc = read_info(out, path, flags, err);
-		git_libgit2_shutdown();
-		return rc;
+		return read_with_libgit2(out, path, flags, err);
 	}
 	if (rc) /* the child died or said too much */
 		rc = ams_fail(err, AMS_EGIT,

@@ -108,21 +108,19 @@ static bool prolog_is_plain(const char *buf, size_t len)
 	return true;
 }
 
-static void set_parse_error(struct ams_err *err, xmlParserCtxt *ctxt)
+static enum ams_code parse_error(struct ams_err *err, xmlParserCtxt *ctxt)
 {
 	const xmlError *e = xmlCtxtGetLastError(ctxt);
 	char msg[200];
 	size_t n;
 
-	if (!e || !e->message) {
-		ams_fail(err, AMS_EPARSE, "xml: malformed document");
-		return;
-	}
+	if (!e || !e->message)
+		return ams_fail(err, AMS_EPARSE, "xml: malformed document");
 	snprintf(msg, sizeof(msg), "%s", e->message);
 	n = strlen(msg);
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = '\0';
-	ams_fail(err, AMS_EPARSE, "xml: %s at line %d", msg, e->line);
+	return ams_fail(err, AMS_EPARSE, "xml: %s at line %d", msg, e->line);
 }
 
 /* ---- The arena ----------------------------------------------------- */
@@ -372,13 +370,11 @@ enum ams_code ams_xml_parse(struct ams_xml_doc **out, const char *buf,
 			      "xml: document type declarations are not "
 			      "accepted");
 	else if (!ctxt->wellFormed)
-		set_parse_error(err, ctxt);
+		rc = parse_error(err, ctxt);
 	else if (!b.doc->root)
 		rc = ams_fail(err, AMS_EPARSE, "xml: no root element");
-	if (!ctxt->wellFormed || b.doctype) {
-		rc = AMS_EPARSE;
+	if (b.doctype || !ctxt->wellFormed)
 		ams_xml_cleanup(); /* a fresh context for the next one */
-	}
 	ams_buf_release(&b.pending);
 	if (rc) {
 		ams_xml_free(b.doc);
